@@ -1,0 +1,55 @@
+# The one entry point. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+MANAGE := $(BIN)/python manage.py
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo test lint format bench messages install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	$(MANAGE) compilemessages --ignore=.venv -v0
+
+# Runs the portal and one task worker together on the embedded SQLite
+# database; Ctrl-C stops both. Demo e-mails land as files in var/mail/.
+demo: messages
+	mkdir -p var
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) seed_demo
+	@echo "Portal: http://$(HOST):$(PORT)/  –  e-mails: var/mail/  –  Ctrl-C stops"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(MANAGE) db_worker --interval 1 & \
+	  $(MANAGE) runserver $(HOST):$(PORT)
+
+# The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/genoportal). With CI=true a missing
+# PostgreSQL or browser fails the run instead of being skipped.
+test: messages
+	$(BIN)/python scripts/run_tests.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  DJANGO_ALLOWED_HOSTS=portal.example.org $(MANAGE) check --deploy --fail-level WARNING
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_master_data.py
+
+clean:
+	rm -rf var/genoportal.sqlite3* var/mail

@@ -1,0 +1,203 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
+
+from accounts import throttle
+from accounts.models import User
+from mail.services import email_queue
+
+TOO_MANY = _(
+    "Too many unsuccessful attempts. For your security, please wait 15 minutes "
+    "and try again, or call the office."
+)
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        email = (self.cleaned_data.get("email") or "").lower()
+        password = self.cleaned_data.get("password")
+        if not email or not password:
+            return self.cleaned_data
+        ip = throttle.client_ip(self.request)
+        if throttle.is_blocked(scope="login:account", value=email) or throttle.is_blocked(
+            scope="login:ip", value=ip
+        ):
+            raise forms.ValidationError(TOO_MANY, code="rate_limited")
+        self.user = authenticate(self.request, email=email, password=password)
+        if self.user is None:
+            throttle.record_failure(scope="login:account", value=email)
+            throttle.record_failure(scope="login:ip", value=ip)
+            pending = User.objects.filter(email__iexact=email, is_active=False).first()
+            if pending is not None and pending.member_id and pending.check_password(password):
+                raise forms.ValidationError(
+                    _(
+                        "Please confirm your e-mail address first: click the link in the "
+                        "e-mail we sent you when you activated your account."
+                    ),
+                    code="inactive",
+                )
+            raise forms.ValidationError(
+                _("The e-mail address or the password is not correct."), code="invalid_login"
+            )
+        throttle.clear(scope="login:account", value=email)
+        return self.cleaned_data
+
+
+class ActivationCodeForm(forms.Form):
+    member_number = forms.CharField(
+        label=_("Member number"),
+        max_length=20,
+        help_text=_("You find it at the top right of your letter."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    code = forms.CharField(
+        label=_("Activation code"),
+        max_length=40,
+        help_text=_("16 letters and digits, e.g. ABCD-EFGH-JKLM-NPQR. Upper or lower case."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+
+class AccountDetailsForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("We will send a link to this address to confirm it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        help_text=_("At least 10 characters. A short sentence is easy to remember."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, member=None, **kwargs):
+        self.member = member
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        taken = User.objects.filter(email__iexact=email)
+        if self.member is not None:
+            taken = taken.exclude(member=self.member)
+        if taken.exists():
+            raise forms.ValidationError(
+                _("This e-mail address is already used by another account. Please choose another.")
+            )
+        return email
+
+    def clean(self):
+        p1 = self.cleaned_data.get("password1")
+        p2 = self.cleaned_data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            probe = User(email=self.cleaned_data.get("email", ""), member=self.member)
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return self.cleaned_data
+
+
+class ContactForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=50,
+        required=False,
+        help_text=_("So that we can call you back about your requests."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the portal and our e-mails"),
+        choices=settings.LANGUAGES,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        allowed = set("0123456789+ /-()")
+        if phone and (not set(phone) <= allowed or sum(ch.isdigit() for ch in phone) < 5):
+            raise forms.ValidationError(
+                _("Enter a phone number with digits only, e.g. 030 1234567 or +49 30 1234567.")
+            )
+        return phone
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label=_("New e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if self.user is not None and email == self.user.email:
+            raise forms.ValidationError(_("This is already your e-mail address."))
+        if (
+            User.objects.filter(email__iexact=email)
+            .exclude(pk=getattr(self.user, "pk", None))
+            .exists()
+        ):
+            raise forms.ValidationError(
+                _("This e-mail address is already used by another account. Please choose another.")
+            )
+        return email
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form (same user lookup, same tokens), but the e-mail goes
+    through the outbox and task queue in the account's language, like every
+    other message."""
+
+    def save(self, **kwargs):
+        for user in self.get_users(self.cleaned_data["email"]):
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
+            email_queue(
+                to=user.email,
+                template="accounts/email/password_reset",
+                context={
+                    "user": user,
+                    "link": settings.SITE_URL + path,
+                    "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+                },
+                language=user.language,
+            )

@@ -1,0 +1,55 @@
+"""Staff roles as Django groups, kept in step with the code after every migrate."""
+
+from django.contrib.auth.models import Group, Permission
+
+HANDLER = "Bearbeitung"
+TEAM_LEAD = "Teamleitung"
+ADMIN = "Administration"
+
+_MASTER_DATA = [
+    ("cooperative", "estate"),
+    ("cooperative", "building"),
+    ("cooperative", "unit"),
+    ("members", "member"),
+    ("members", "shareholding"),
+    ("members", "contract"),
+]
+
+# Handlers and team leads read master data (a ticket needs the member's unit
+# and contract); only admins change it. Master data normally comes from the
+# ERP import, so changes by hand are the exception.
+ROLE_PERMISSIONS = {
+    HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA],
+    TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA] + ["accounts.view_user"],
+    ADMIN: [
+        f"{app}.{action}_{model}"
+        for app, model in [
+            *_MASTER_DATA,
+            ("cooperative", "cooperative"),
+            ("cooperative", "openinghours"),
+            ("accounts", "user"),
+        ]
+        for action in ("view", "add", "change", "delete")
+    ]
+    + [
+        "accounts.view_activationcode",
+        "accounts.add_activationcode",
+        "auth.view_group",
+        "mail.view_outboundemail",
+    ],
+}
+
+
+def roles_ensure(**_kwargs) -> None:
+    """Create the groups and set exactly the permissions above. Idempotent."""
+    for name, perm_names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        perms = []
+        for dotted in perm_names:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                perms.append(perm)
+        group.permissions.set(perms)

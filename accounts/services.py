@@ -1,0 +1,254 @@
+"""Account writes: activation by letter code, e-mail confirmation and change,
+contact data. Each runs in one transaction; e-mails leave through the outbox."""
+
+import datetime
+import secrets
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import ActivationCode, User, hash_code
+from mail.services import email_queue
+from members.models import Member
+
+# No 0/O, 1/I/L: codes are typed from paper, often by older members.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_GROUPS = 4
+CODE_GROUP_LENGTH = 4  # 16 symbols of 31 ≈ 79 bits: guessing is hopeless.
+
+ACTIVATION_SALT = "genoportal.accounts.activation"
+EMAIL_CHANGE_SALT = "genoportal.accounts.email-change"
+
+
+class ActivationError(Exception):
+    """A code that cannot be used; the message is safe to show the member."""
+
+
+def generate_code() -> str:
+    groups = (
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH))
+        for _ in range(CODE_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def activation_codes_create(
+    *, members: Iterable[Member], created_by: User | None
+) -> list[tuple[Member, str, datetime.datetime]]:
+    """New codes for members who have no usable account yet.
+
+    Returns (member, plain code, expiry) for printing: the plain code exists
+    only in this return value. Older unused codes of these members are revoked,
+    so only the newest letter works."""
+    now = timezone.now()
+    expires_at = now + datetime.timedelta(days=settings.ACTIVATION_CODE_VALID_DAYS)
+    created = []
+    with transaction.atomic():
+        for member in members:
+            ActivationCode.objects.filter(
+                member=member, used_at__isnull=True, revoked_at__isnull=True
+            ).update(revoked_at=now)
+            code = generate_code()
+            ActivationCode.objects.create(
+                member=member,
+                code_hash=hash_code(code),
+                created_by=created_by,
+                created_at=now,
+                expires_at=expires_at,
+            )
+            created.append((member, code, expires_at))
+    return created
+
+
+def activation_check(*, member_number: str, code: str) -> ActivationCode:
+    """The usable code for this member number, or ActivationError."""
+    wrong = ActivationError(
+        _(
+            "The member number or the activation code is not correct. "
+            "Please check both against your letter."
+        )
+    )
+    member = Member.objects.filter(member_number=member_number.strip()).first()
+    if member is None:
+        raise wrong
+    candidate = ActivationCode.objects.filter(member=member, code_hash=hash_code(code)).first()
+    if candidate is None:
+        raise wrong
+    if User.objects.filter(member=member, is_active=True).exists():
+        raise ActivationError(
+            _(
+                "There is already an account for this member number. Please log in, "
+                "or reset your password if you have forgotten it."
+            )
+        )
+    if candidate.used_at or candidate.revoked_at:
+        raise ActivationError(
+            _(
+                "This activation code has already been used or replaced by a newer letter. "
+                "Please use the newest letter or ask the office for a new code."
+            )
+        )
+    if candidate.expires_at <= timezone.now():
+        raise ActivationError(
+            _("This activation code has expired. Please ask the office for a new code.")
+        )
+    return candidate
+
+
+def account_activate(*, code_id: int, email: str, password: str, language: str) -> User:
+    """Create (or, on a second try, update) the member's pending account and
+    send the confirmation link. The account stays unusable until confirmed."""
+    email = User.objects.normalize_email(email).strip().lower()
+    with transaction.atomic():
+        code = ActivationCode.objects.select_for_update().select_related("member").get(pk=code_id)
+        if not ActivationCode.objects.usable().filter(pk=code.pk).exists():
+            raise ActivationError(_("This activation code can no longer be used."))
+        member = code.member
+        if User.objects.filter(email__iexact=email).exclude(member=member).exists():
+            raise ActivationError(
+                _("This e-mail address is already used by another account. Please choose another.")
+            )
+        user = User.objects.filter(member=member).first()
+        if user is not None and user.is_active:
+            raise ActivationError(_("There is already an account for this member number."))
+        if user is None:
+            user = User(member=member, date_joined=timezone.now())
+        user.email = email
+        user.is_active = False
+        user.language = language
+        user.set_password(password)
+        user.save()
+        token = signing.dumps({"u": user.pk, "e": email, "c": code.pk}, salt=ACTIVATION_SALT)
+        email_queue(
+            to=email,
+            template="accounts/email/activation",
+            context={
+                "member": member,
+                "link": settings.SITE_URL + reverse("accounts:activation_confirm", args=[token]),
+                "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE // 86400,
+            },
+            language=language,
+        )
+    return user
+
+
+def account_confirm(*, token: str) -> User:
+    """Confirm the e-mail address from the activation link; the account becomes usable."""
+    invalid = ActivationError(
+        _(
+            "This confirmation link is not valid or has expired. "
+            "Please start the activation again with your letter."
+        )
+    )
+    try:
+        data = signing.loads(
+            token, salt=ACTIVATION_SALT, max_age=settings.EMAIL_CONFIRMATION_MAX_AGE
+        )
+    except signing.BadSignature:
+        raise invalid from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=data["u"]).first()
+        if user is None or user.email != data["e"]:
+            raise invalid
+        if user.is_active:
+            return user  # a second click on the same link is harmless
+        code = ActivationCode.objects.select_for_update().filter(
+            pk=data["c"], member_id=user.member_id, used_at__isnull=True, revoked_at__isnull=True
+        )
+        if not code.exists():
+            raise invalid
+        now = timezone.now()
+        code.update(used_at=now)
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        member = user.member
+        member.email = user.email
+        member.save(update_fields=["email", "updated_at"])
+    return user
+
+
+def email_change_request(*, user: User, new_email: str) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is clicked."""
+    new_email = User.objects.normalize_email(new_email).strip().lower()
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        raise ActivationError(
+            _("This e-mail address is already used by another account. Please choose another.")
+        )
+    token = signing.dumps({"u": user.pk, "o": user.email, "n": new_email}, salt=EMAIL_CHANGE_SALT)
+    email_queue(
+        to=new_email,
+        template="accounts/email/email_change",
+        context={
+            "user": user,
+            "link": settings.SITE_URL + reverse("accounts:email_change_confirm", args=[token]),
+            "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE // 86400,
+        },
+        language=user.language,
+    )
+
+
+def email_change_confirm(*, user: User, token: str) -> str:
+    """Switch login and contact address to the confirmed one; tell the old address."""
+    invalid = ActivationError(
+        _("This confirmation link is not valid or has expired. Please request the change again.")
+    )
+    try:
+        data = signing.loads(
+            token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CONFIRMATION_MAX_AGE
+        )
+    except signing.BadSignature:
+        raise invalid from None
+    if data["u"] != user.pk:
+        raise invalid
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.email == data["n"]:
+            return user.email
+        if user.email != data["o"]:
+            raise invalid  # the address changed meanwhile: the link is spent
+        if User.objects.filter(email__iexact=data["n"]).exclude(pk=user.pk).exists():
+            raise ActivationError(
+                _("This e-mail address is already used by another account. Please choose another.")
+            )
+        old_email = user.email
+        user.email = data["n"]
+        user.save(update_fields=["email"])
+        if user.member_id:
+            Member.objects.filter(pk=user.member_id).update(
+                email=user.email, updated_at=timezone.now()
+            )
+        # The old address learns of the change, in case it was not the member.
+        email_queue(
+            to=old_email,
+            template="accounts/email/email_changed",
+            context={"user": user, "new_email": user.email},
+            language=user.language,
+        )
+    return user.email
+
+
+def contact_update(*, user: User, phone: str, language: str) -> None:
+    """Phone and language take effect at once (no confirmation needed)."""
+    with transaction.atomic():
+        if user.member_id:
+            Member.objects.filter(pk=user.member_id).update(
+                phone=phone.strip(), updated_at=timezone.now()
+            )
+        language_set(user=user, language=language)
+
+
+def language_set(*, user: User, language: str) -> None:
+    """Remember the portal language on the account and as the member's
+    preference for letters and e-mails."""
+    with transaction.atomic():
+        user.language = language
+        user.save(update_fields=["language"])
+        if user.member_id:
+            Member.objects.filter(pk=user.member_id).update(
+                preferred_language=language, updated_at=timezone.now()
+            )

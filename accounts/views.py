@@ -1,0 +1,219 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services, throttle
+from accounts.forms import (
+    TOO_MANY,
+    AccountDetailsForm,
+    ActivationCodeForm,
+    ContactForm,
+    EmailChangeForm,
+    LoginForm,
+    OutboxPasswordResetForm,
+)
+from accounts.models import ActivationCode
+from core.decorators import member_required
+
+SESSION_ACTIVATION = "activation_code_id"
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.user)
+        return redirect(_safe_next(request, reverse("core:home")))
+    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.success(request, _("You have been logged out."))
+    return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def activation_start(request):
+    """Step 1 of 2: member number and the code from the letter."""
+    form = ActivationCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        number = form.cleaned_data["member_number"].strip()
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(scope="activation:account", value=number) or throttle.is_blocked(
+            scope="activation:ip", value=ip
+        ):
+            form.add_error(None, TOO_MANY)
+        else:
+            try:
+                code = services.activation_check(
+                    member_number=number, code=form.cleaned_data["code"]
+                )
+            except services.ActivationError as error:
+                throttle.record_failure(scope="activation:account", value=number)
+                throttle.record_failure(scope="activation:ip", value=ip)
+                form.add_error(None, str(error))
+            else:
+                request.session[SESSION_ACTIVATION] = code.pk
+                return redirect("accounts:activation_details")
+    return render(request, "accounts/activation_start.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def activation_details(request):
+    """Step 2 of 2: e-mail address and password."""
+    code = (
+        ActivationCode.objects.usable()
+        .select_related("member")
+        .filter(pk=request.session.get(SESSION_ACTIVATION))
+        .first()
+    )
+    if code is None:
+        messages.error(request, _("Please enter your member number and activation code first."))
+        return redirect("accounts:activation_start")
+    form = AccountDetailsForm(request.POST or None, member=code.member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.account_activate(
+                code_id=code.pk,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                language=get_language(),
+            )
+        except services.ActivationError as error:
+            form.add_error(None, str(error))
+        else:
+            request.session.pop(SESSION_ACTIVATION, None)
+            request.session["activation_email"] = user.email
+            return redirect("accounts:activation_sent")
+    return render(
+        request, "accounts/activation_details.html", {"form": form, "member": code.member}
+    )
+
+
+@require_http_methods(["GET"])
+def activation_sent(request):
+    email = request.session.get("activation_email")
+    if not email:
+        return redirect("accounts:activation_start")
+    return render(request, "accounts/activation_sent.html", {"email": email})
+
+
+@require_http_methods(["GET"])
+def activation_confirm(request, token):
+    try:
+        user = services.account_confirm(token=token)
+    except services.ActivationError as error:
+        return render(
+            request, "accounts/activation_invalid.html", {"error": str(error)}, status=400
+        )
+    request.session.pop("activation_email", None)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(
+        request, _("Thank you! Your e-mail address is confirmed and your account is ready.")
+    )
+    return redirect("members:home")
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request):
+    member = request.user.member
+    form = ContactForm(
+        request.POST or None, initial={"phone": member.phone, "language": request.user.language}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.contact_update(
+            user=request.user,
+            phone=form.cleaned_data["phone"],
+            language=form.cleaned_data["language"],
+        )
+        messages.success(request, _("Your contact details have been saved."))
+        return redirect("members:home")
+    return render(request, "accounts/contact_edit.html", {"form": form})
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def email_change(request):
+    form = EmailChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
+        except services.ActivationError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(
+                request,
+                _(
+                    "We have sent a link to %(email)s. Your e-mail address changes once you "
+                    "click it."
+                )
+                % {"email": form.cleaned_data["email"]},
+            )
+            return redirect("members:home")
+    return render(request, "accounts/email_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET"])
+def email_change_confirm(request, token):
+    try:
+        email = services.email_change_confirm(user=request.user, token=token)
+    except services.ActivationError as error:
+        return render(
+            request, "accounts/activation_invalid.html", {"error": str(error)}, status=400
+        )
+    messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": email})
+    return redirect("members:home")
+
+
+password_reset = require_http_methods(["GET", "POST"])(
+    auth_views.PasswordResetView.as_view(
+        form_class=OutboxPasswordResetForm,
+        template_name="accounts/password_reset.html",
+        success_url=reverse_lazy("accounts:password_reset_done"),
+    )
+)
+password_reset_done = require_http_methods(["GET"])(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+)
+password_reset_confirm = require_http_methods(["GET", "POST"])(
+    auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html",
+        success_url=reverse_lazy("accounts:password_reset_complete"),
+    )
+)
+password_reset_complete = require_http_methods(["GET"])(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
+)
+password_change = require_http_methods(["GET", "POST"])(
+    auth_views.PasswordChangeView.as_view(
+        template_name="accounts/password_change.html",
+        success_url=reverse_lazy("accounts:password_change_done"),
+    )
+)
+password_change_done = require_http_methods(["GET"])(
+    auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html")
+)

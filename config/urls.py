@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("genoportal administration")
+admin.site.site_title = _("genoportal")
+admin.site.index_title = _("Master data and settings")
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("", include("accounts.urls")),
+    path("mein-bereich/", include("members.urls")),
+    path("verwaltung/", admin.site.urls),
+]

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from cooperative.models import Building, Cooperative, Estate, OpeningHours, Unit
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+@admin.register(Cooperative)
+class CooperativeAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "federal_state"]
+    inlines = [OpeningHoursInline]
+
+    def has_add_permission(self, request):
+        # One cooperative per installation (one database per cooperative).
+        return not Cooperative.objects.exists() and super().has_add_permission(request)
+
+
+class BuildingInline(admin.TabularInline):
+    model = Building
+    extra = 0
+    show_change_link = True
+    fields = ["street", "house_number", "postcode", "city"]
+
+
+@admin.register(Estate)
+class EstateAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "property_manager"]
+    search_fields = ["number", "name"]
+    list_select_related = ["property_manager"]
+    autocomplete_fields = ["property_manager"]
+    inlines = [BuildingInline]
+
+
+@admin.register(Building)
+class BuildingAdmin(admin.ModelAdmin):
+    list_display = ["street", "house_number", "postcode", "city", "estate"]
+    list_filter = ["estate", "city"]
+    search_fields = ["street", "postcode", "city"]
+    list_select_related = ["estate"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["number", "building", "position", "floor", "rooms", "living_area"]
+    list_filter = ["building__estate", "rooms", "floor"]
+    search_fields = ["number", "building__street", "position"]
+    list_select_related = ["building"]
+    autocomplete_fields = ["building"]

@@ -1,0 +1,198 @@
+"""The cooperative itself and its housing stock: estates, buildings, units."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+class FederalState(models.TextChoices):
+    # ISO 3166-2:DE subdivision codes, as the `holidays` package expects them.
+    BW = "BW", _("Baden-Württemberg")
+    BY = "BY", _("Bavaria")
+    BE = "BE", _("Berlin")
+    BB = "BB", _("Brandenburg")
+    HB = "HB", _("Bremen")
+    HH = "HH", _("Hamburg")
+    HE = "HE", _("Hesse")
+    MV = "MV", _("Mecklenburg-Western Pomerania")
+    NI = "NI", _("Lower Saxony")
+    NW = "NW", _("North Rhine-Westphalia")
+    RP = "RP", _("Rhineland-Palatinate")
+    SL = "SL", _("Saarland")
+    SN = "SN", _("Saxony")
+    ST = "ST", _("Saxony-Anhalt")
+    SH = "SH", _("Schleswig-Holstein")
+    TH = "TH", _("Thuringia")
+
+
+class CooperativeManager(models.Manager):
+    def current(self) -> "Cooperative":
+        """The one cooperative of this installation (one database per cooperative)."""
+        cooperative = self.order_by("pk").first()
+        if cooperative is None:
+            cooperative = Cooperative(name=str(_("Housing cooperative")))
+        return cooperative
+
+
+class Cooperative(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=5, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    emergency_phone = models.CharField(
+        _("emergency phone"),
+        max_length=50,
+        blank=True,
+        help_text=_("Out-of-hours number for emergencies such as burst pipes."),
+    )
+    federal_state = models.CharField(
+        _("federal state"),
+        max_length=2,
+        choices=FederalState.choices,
+        default=FederalState.BE,
+        help_text=_("Decides which public holidays count as non-working days."),
+    )
+    logo = models.ImageField(_("logo"), upload_to="cooperative/", blank=True)
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default="#0b5c3b",
+        validators=[
+            RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB, e.g. #0b5c3b."))
+        ],
+        help_text=_(
+            "Used for the header bar. Choose a dark colour: white text must stay readable."
+        ),
+    )
+
+    objects = CooperativeManager()
+
+    class Meta:
+        verbose_name = _("cooperative")
+        verbose_name_plural = _("cooperative")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpeningHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="opening_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="opening_hours_closes_after_opens",
+                violation_error_message=_("The office must close after it opens."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Estate(TimeStampedModel):
+    """Wohnanlage: buildings managed together by one property manager."""
+
+    number = models.CharField(_("estate number"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    property_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("property manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_estates",
+        limit_choices_to={"is_staff": True},
+    )
+
+    class Meta:
+        verbose_name = _("estate")
+        verbose_name_plural = _("estates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(TimeStampedModel):
+    """Haus: one street address."""
+
+    estate = models.ForeignKey(
+        Estate, verbose_name=_("estate"), on_delete=models.PROTECT, related_name="buildings"
+    )
+    street = models.CharField(_("street"), max_length=200)
+    house_number = models.CharField(_("house number"), max_length=10)
+    postcode = models.CharField(
+        _("postcode"),
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", _("A German postcode has five digits."))],
+    )
+    city = models.CharField(_("city"), max_length=100)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["street", "house_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "house_number", "postcode"], name="building_unique_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.street} {self.house_number}, {self.postcode} {self.city}"
+
+    @property
+    def address_line(self) -> str:
+        return f"{self.street} {self.house_number}"
+
+
+class Unit(TimeStampedModel):
+    """Wohnung: one apartment in a building."""
+
+    building = models.ForeignKey(
+        Building, verbose_name=_("building"), on_delete=models.PROTECT, related_name="units"
+    )
+    number = models.CharField(_("unit number"), max_length=30, unique=True)
+    floor = models.SmallIntegerField(_("floor"), help_text=_("0 = ground floor, -1 = basement"))
+    position = models.CharField(
+        _("position"), max_length=60, blank=True, help_text=_('e.g. "2. OG links"')
+    )
+    rooms = models.DecimalField(
+        _("rooms"), max_digits=3, decimal_places=1, validators=[MinValueValidator(0)]
+    )
+    living_area = models.DecimalField(
+        _("living area (m²)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.position or self.floor})"

@@ -1,0 +1,33 @@
+from django.core.management.base import BaseCommand
+
+from accounts.models import ActivationCode, User
+from accounts.services import activation_codes_create
+from core.demo import DEMO_PASSWORD, build_demo
+from members.models import Member
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo cooperative, the test cast and one unused activation code. Idempotent."
+
+    def handle(self, *args, **options):
+        cast = build_demo()
+        # One member without an account, with a fresh code to try activation.
+        newcomer = (
+            Member.objects.filter(user__isnull=True)
+            .exclude(member_number__startswith="2000")
+            .order_by("member_number")
+            .first()
+        )
+        ActivationCode.objects.filter(member=newcomer).delete()
+        [(member, code, expires_at)] = activation_codes_create(
+            members=[newcomer], created_by=cast.ada
+        )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Logins (password: {DEMO_PASSWORD}):")
+        for user in User.objects.filter(email__endswith="@example.org").order_by("email"):
+            role = "member" if user.member_id else ", ".join(g.name for g in user.groups.all())
+            self.stdout.write(f"  {user.email:<22} {role}")
+        self.stdout.write(
+            f"Activation: member number {member.member_number}, code {code} "
+            f"(valid until {expires_at:%d.%m.%Y})"
+        )

@@ -1,0 +1,73 @@
+import logging
+import mimetypes
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.services import language_set as save_language
+from cooperative.models import Cooperative
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request):
+    if request.user.is_authenticated:
+        if request.user.is_member:
+            return redirect("members:home")
+        if request.user.is_staff:
+            return redirect("admin:index")
+    return render(request, "core/home.html")
+
+
+@require_POST
+def language_set(request):
+    language = request.POST.get("language", "")
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = redirect(target)
+    if language not in dict(settings.LANGUAGES):
+        return response
+    if request.user.is_authenticated:
+        save_language(user=request.user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        logger.exception("health check: database unreachable")
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_GET
+def logo(request):
+    cooperative = Cooperative.objects.current()
+    if not cooperative.logo:
+        raise Http404
+    with cooperative.logo.open("rb") as fh:
+        data = fh.read()
+    content_type = mimetypes.guess_type(cooperative.logo.name)[0] or "application/octet-stream"
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services import activation_codes_create
+from members.models import Contract, Member, Shareholding
+
+
+class ShareholdingInline(admin.TabularInline):
+    model = Shareholding
+    extra = 0
+
+
+class HasAccountFilter(admin.SimpleListFilter):
+    title = _("portal account")
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("active account")), ("no", _("no active account"))]
+
+    def queryset(self, request, queryset):
+        from accounts.models import User
+
+        active = Exists(User.objects.filter(member=OuterRef("pk"), is_active=True))
+        if self.value() == "yes":
+            return queryset.filter(active)
+        if self.value() == "no":
+            return queryset.exclude(active)
+        return queryset
+
+
+class ContractInline(admin.TabularInline):
+    model = Contract.members.through
+    extra = 0
+    verbose_name = _("contract")
+    verbose_name_plural = _("contracts")
+    autocomplete_fields = ["contract"]
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["member_number", "last_name", "first_name", "city", "joined_on", "left_on"]
+    list_filter = [HasAccountFilter, "preferred_language", "joined_on", "left_on"]
+    search_fields = ["member_number", "last_name", "first_name", "email"]
+    date_hierarchy = "joined_on"
+    inlines = [ShareholdingInline, ContractInline]
+    actions = ["print_activation_letters"]
+
+    @admin.action(
+        description=_("Create activation letters for the selected members"),
+        permissions=["add_activation_code"],
+    )
+    def print_activation_letters(self, request, queryset):
+        from accounts.models import User
+
+        with_account = set(
+            User.objects.filter(member__in=queryset, is_active=True).values_list(
+                "member_id", flat=True
+            )
+        )
+        eligible = [m for m in queryset.order_by("member_number") if m.pk not in with_account]
+        if with_account:
+            self.message_user(
+                request,
+                _("%(count)d member(s) already have an active account and got no letter.")
+                % {"count": len(with_account)},
+                messages.WARNING,
+            )
+        if not eligible:
+            return None
+        letters = activation_codes_create(members=eligible, created_by=request.user)
+        return TemplateResponse(
+            request,
+            "admin/members/activation_letters.html",
+            {
+                "letters": letters,
+                "today": timezone.localdate(),
+                "site_url": settings.SITE_URL,
+                "opts": self.model._meta,
+            },
+        )
+
+    def has_add_activation_code_permission(self, request):
+        return request.user.has_perm("accounts.add_activationcode")
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = ["number", "unit", "start", "end", "monthly_fee"]
+    list_filter = ["unit__building__estate", "start", "end"]
+    search_fields = ["number", "unit__number", "members__member_number", "members__last_name"]
+    list_select_related = ["unit"]
+    autocomplete_fields = ["unit", "members"]
+    date_hierarchy = "start"

@@ -1,0 +1,77 @@
+"""The fixed cast shared by all tests, and the real browser.
+
+alice (Wohnanlage Nord, 2. OG links) and bob share one contract; dave lives in
+another estate (the outsider); hanna is a handler, tom a team lead, ada admin."""
+
+import os
+import shutil
+
+import pytest
+from django.core import mail
+
+from core.demo import DEMO_PASSWORD, Cast, build_demo
+
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    # Tasks run synchronously in tests (the database worker in production),
+    # so a test sees every side effect of the request it made.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return build_demo(units_per_building=4)
+
+
+@pytest.fixture
+def password() -> str:
+    return DEMO_PASSWORD
+
+
+@pytest.fixture
+def outbox():
+    mail.outbox.clear()
+    return mail.outbox
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
+        message = f"{CHROMIUM} not found: install Debian's chromium package"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a missing browser is a failure)")
+        pytest.skip(message)
+    # Playwright's sync API runs an event loop in this thread; Django's ORM
+    # calls from the same thread (fixtures, live server setup) are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
