@@ -6,10 +6,12 @@ partner bob on one contract; member dave in another estate (the outsider);
 handler hanna (Technik), team lead tom, admin ada."""
 
 import datetime
+import functools
 import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts import roles
@@ -92,6 +94,12 @@ POSITIONS = ["links", "rechts", "Mitte"]
 FLOOR_NAMES = {0: "EG", 1: "1. OG", 2: "2. OG", 3: "3. OG", 4: "4. OG", 5: "5. OG"}
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared demo password once per process.
+    return make_password(DEMO_PASSWORD)
+
+
 @dataclass
 class Cast:
     alice: User
@@ -132,8 +140,8 @@ def _staff(email: str, first: str, last: str, group: str, **extra) -> User:
         email=email, defaults={"first_name": first, "last_name": last, "is_staff": True, **extra}
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+        user.password = _demo_password_hash()
+        user.save(update_fields=["password"])
     from django.contrib.auth.models import Group
 
     user.groups.add(Group.objects.get(name=group))
@@ -143,8 +151,8 @@ def _staff(email: str, first: str, last: str, group: str, **extra) -> User:
 def _member_account(member: Member, email: str) -> User:
     user, created = User.objects.get_or_create(email=email, defaults={"member": member})
     if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+        user.password = _demo_password_hash()
+        user.save(update_fields=["password"])
     if member.email != email:
         member.email = email
         member.save(update_fields=["email", "updated_at"])
@@ -221,7 +229,7 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
                 contract.members.add(member)
 
     # The cast: fixed names and numbers, placed in the generated stock.
-    alice_unit = Unit.objects.get(number="0101007")  # Nordring 1, 2. OG links
+    alice_unit = _cast_unit("0101900", "Nordring", 2, "2. OG links", "3", "71.40")
     alice_member = _cast_member(
         "20001",
         Salutation.MS,
@@ -234,7 +242,7 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     bob_member = _cast_member(
         "20002", Salutation.MR, "Bob", "Ahrens", alice_unit, datetime.date(2015, 9, 1)
     )
-    dave_unit = Unit.objects.get(number="0201004")  # Südallee 1
+    dave_unit = _cast_unit("0201900", "Südallee", 1, "1. OG rechts", "2", "54.20")
     dave_member = _cast_member(
         "20003", Salutation.MR, "Dave", "Dietrich", dave_unit, datetime.date(2019, 1, 1)
     )
@@ -249,6 +257,20 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
         tom=tom,
         ada=ada,
     )
+
+
+def _cast_unit(number, street, floor, position, rooms, area) -> Unit:
+    unit, _ = Unit.objects.update_or_create(
+        number=number,
+        defaults={
+            "building": Building.objects.get(street=street, house_number="1"),
+            "floor": floor,
+            "position": position,
+            "rooms": Decimal(rooms),
+            "living_area": Decimal(area),
+        },
+    )
+    return unit
 
 
 def _cast_member(number, salutation, first, last, unit, joined, voluntary=0) -> Member:

@@ -34,7 +34,9 @@ def password() -> str:
 
 
 @pytest.fixture
-def outbox():
+def outbox(transactional_db):
+    """Sent mail. E-mails leave on commit, so tests that read them run in
+    real transactions (no surrounding test transaction that never commits)."""
     mail.outbox.clear()
     return mail.outbox
 

@@ -1,0 +1,108 @@
+"""The outbox delivers through a real SMTP server on loopback."""
+
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from mail.models import OutboundEmail
+from mail.services import email_queue
+from mail.tasks import email_deliver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Collector(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    yield handler
+    controller.stop()
+
+
+def test_it_delivers_a_queued_email_over_smtp_once(cast, smtp):
+    email = email_queue(
+        to="alice@example.org",
+        template="accounts/email/email_changed",
+        context={"user": cast.alice, "new_email": "alice@example.org"},
+        language="de",
+    )
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT
+    assert email.attempts == 1
+    assert len(smtp.messages) == 1
+    received = smtp.messages[0]
+    assert received["To"] == "alice@example.org"
+    assert received["Subject"] == email.subject
+    # Running the task again (a retry after a crash) sends nothing twice.
+    email_deliver.call(email.pk)
+    assert len(smtp.messages) == 1
+
+
+def test_a_failed_delivery_stays_in_the_outbox_for_retry(cast, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = _free_port()  # nothing listens here
+    email = email_queue(
+        to="alice@example.org",
+        template="accounts/email/email_changed",
+        context={"user": cast.alice, "new_email": "x@example.org"},
+        language="de",
+    )
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.FAILED
+    assert email.last_error
+
+
+def test_mail_retry_resends_failed_mail(cast, smtp):
+    from django.core.management import call_command
+
+    email = OutboundEmail.objects.create(
+        to="bob@example.org",
+        subject="Test",
+        body="Hallo",
+        status=OutboundEmail.Status.FAILED,
+        attempts=1,
+    )
+    call_command("mail_retry")
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT
+    assert [m["To"] for m in smtp.messages] == ["bob@example.org"]
+    call_command("mail_retry")
+    assert len(smtp.messages) == 1
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(cast, smtp):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        email_queue(
+            to="alice@example.org",
+            template="accounts/email/email_changed",
+            context={"user": cast.alice, "new_email": "x@example.org"},
+            language="de",
+        )
+        raise RuntimeError("the change failed")
+    assert OutboundEmail.objects.count() == 0
+    assert smtp.messages == []
