@@ -4,10 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services, throttle
 from accounts.forms import (
@@ -43,6 +43,12 @@ def login_view(request):
         login(request, form.user)
         return redirect(_safe_next(request, reverse("core:home")))
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@require_GET
+def admin_login_redirect(request):
+    target = _safe_next(request, reverse("admin:index"))
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
 
 
 @require_POST

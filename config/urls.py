@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.views import admin_login_redirect
+
 admin.site.site_header = _("genoportal administration")
 admin.site.site_title = _("genoportal")
 admin.site.index_title = _("Master data and settings")
@@ -10,5 +12,8 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
     path("mein-bereich/", include("members.urls")),
+    # Staff log in through the same rate-limited form as members; the admin's
+    # own login form would bypass the limits.
+    path("verwaltung/login/", admin_login_redirect),
     path("verwaltung/", admin.site.urls),
 ]

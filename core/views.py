@@ -71,3 +71,9 @@ def logo(request):
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def csrf_failure(request, reason=""):
+    # Django's default page is English developer text; members get a plain
+    # explanation in their language (usually an expired form or no cookies).
+    return render(request, "403_csrf.html", status=403)

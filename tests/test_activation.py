@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
 from members.models import Member
+from tests.helpers import de
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,12 @@ def test_it_accepts_the_code_in_lower_case_and_without_dashes(client, newcomer, 
 def test_it_tells_a_pending_member_to_confirm_first(client, newcomer, code):
     _details(client, newcomer, code)
     response = client.post("/anmelden/", {"email": "neu@example.org", "password": "Sonnenblume-42"})
-    assert "Please confirm your e-mail address first" in response.content.decode()
+    assert (
+        de(
+            "Please confirm your e-mail address first: click the link in the e-mail we sent you when you activated your account."
+        )
+        in response.content.decode()
+    )
 
 
 def test_it_rejects_a_wrong_code_without_saying_which_part_is_wrong(client, newcomer, code):
@@ -83,21 +89,39 @@ def test_it_rejects_a_wrong_code_without_saying_which_part_is_wrong(client, newc
         START, {"member_number": newcomer.member_number, "code": "AAAA-BBBB-CCCC-DDDD"}
     )
     assert response.status_code == 200
-    assert "The member number or the activation code is not correct." in response.content.decode()
+    assert (
+        de(
+            "The member number or the activation code is not correct. Please check both against your letter."
+        )
+        in response.content.decode()
+    )
     response = client.post(START, {"member_number": "99999999", "code": code})
-    assert "The member number or the activation code is not correct." in response.content.decode()
+    assert (
+        de(
+            "The member number or the activation code is not correct. Please check both against your letter."
+        )
+        in response.content.decode()
+    )
 
 
 def test_it_rejects_an_expired_code(client, newcomer, code):
     ActivationCode.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     response = client.post(START, {"member_number": newcomer.member_number, "code": code})
-    assert "This activation code has expired." in response.content.decode()
+    assert (
+        de("This activation code has expired. Please ask the office for a new code.")
+        in response.content.decode()
+    )
 
 
 def test_it_revokes_older_codes_when_a_new_letter_is_made(client, newcomer, code):
     [(_m, newer, _e)] = activation_codes_create(members=[newcomer], created_by=None)
     response = client.post(START, {"member_number": newcomer.member_number, "code": code})
-    assert "replaced by a newer letter" in response.content.decode()
+    assert (
+        de(
+            "This activation code has already been used or replaced by a newer letter. Please use the newest letter or ask the office for a new code."
+        )
+        in response.content.decode()
+    )
     response = client.post(START, {"member_number": newcomer.member_number, "code": newer})
     assert response.status_code == 302
 
@@ -105,7 +129,12 @@ def test_it_revokes_older_codes_when_a_new_letter_is_made(client, newcomer, code
 def test_it_refuses_a_code_for_a_member_with_an_active_account(client, cast):
     [(_m, code, _e)] = activation_codes_create(members=[cast.alice.member], created_by=None)
     response = client.post(START, {"member_number": cast.alice.member.member_number, "code": code})
-    assert "There is already an account for this member number." in response.content.decode()
+    assert (
+        de(
+            "There is already an account for this member number. Please log in, or reset your password if you have forgotten it."
+        )
+        in response.content.decode()
+    )
 
 
 def test_it_rate_limits_activation_per_member_number(client, newcomer, code, settings):
@@ -113,7 +142,12 @@ def test_it_rate_limits_activation_per_member_number(client, newcomer, code, set
     for _ in range(limit):
         client.post(START, {"member_number": newcomer.member_number, "code": "WRON-GWRO-NGWR-ONGG"})
     response = client.post(START, {"member_number": newcomer.member_number, "code": code})
-    assert "Too many unsuccessful attempts" in response.content.decode()
+    assert (
+        de(
+            "Too many unsuccessful attempts. For your security, please wait 15 minutes and try again, or call the office."
+        )
+        in response.content.decode()
+    )
     assert "activation_code_id" not in client.session
 
 
@@ -122,7 +156,12 @@ def test_it_rate_limits_activation_per_ip(client, newcomer, code, settings):
     for n in range(3):
         client.post(START, {"member_number": f"4711{n}", "code": "WRON-GWRO-NGWR-ONGG"})
     response = client.post(START, {"member_number": newcomer.member_number, "code": code})
-    assert "Too many unsuccessful attempts" in response.content.decode()
+    assert (
+        de(
+            "Too many unsuccessful attempts. For your security, please wait 15 minutes and try again, or call the office."
+        )
+        in response.content.decode()
+    )
 
 
 def test_step_two_needs_step_one(client, cast):
@@ -136,7 +175,7 @@ def test_it_rejects_mismatched_and_weak_passwords(client, newcomer, code):
         DETAILS,
         {"email": "neu@example.org", "password1": "Sonnenblume-42", "password2": "Sonnenblume-43"},
     )
-    assert "The two passwords do not match." in response.content.decode()
+    assert de("The two passwords do not match.") in response.content.decode()
     response = client.post(
         DETAILS,
         {"email": "neu@example.org", "password1": "12345678901", "password2": "12345678901"},
@@ -148,7 +187,10 @@ def test_it_rejects_mismatched_and_weak_passwords(client, newcomer, code):
 def test_it_rejects_an_email_used_by_another_account(client, newcomer, code):
     response = _details(client, newcomer, code, email="ALICE@example.org")
     assert response.status_code == 200
-    assert "already used by another account" in response.content.decode()
+    assert (
+        de("This e-mail address is already used by another account. Please choose another.")
+        in response.content.decode()
+    )
     assert not User.objects.filter(member=newcomer).exists()
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import User
 from cooperative.models import Cooperative
+from tests.helpers import de
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,33 @@ def test_the_logo_is_served_when_uploaded(client, cast, tmp_path, settings):
     assert response["Content-Type"] == "image/png"
     assert b"".join(response) == buffer.getvalue()
     assert 'src="/logo"' in client.get("/").content.decode()
+
+
+def test_unknown_pages_get_a_friendly_404(client, cast):
+    response = client.get("/gibt-es-nicht/")
+    assert response.status_code == 404
+    assert 'class="skip-link"' in response.content.decode()
+
+
+def test_the_admin_login_goes_through_the_rate_limited_login(client, cast):
+    response = client.get("/verwaltung/login/?next=/verwaltung/members/member/")
+    assert response.status_code == 302
+    assert response["Location"] == "/anmelden/?next=%2Fverwaltung%2Fmembers%2Fmember%2F"
+    assert client.post("/verwaltung/login/", {"username": "ada@example.org"}).status_code == 405
+
+
+def test_staff_reach_the_administration_after_logging_in(client, cast, password):
+    response = client.post(
+        "/anmelden/?next=/verwaltung/", {"email": "ada@example.org", "password": password}
+    )
+    assert response["Location"] == "/verwaltung/"
+    assert client.get("/verwaltung/").status_code == 200
+
+
+def test_a_stale_form_gets_a_plain_csrf_page(cast):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/anmelden/", {"email": "alice@example.org", "password": "x"})
+    assert response.status_code == 403
+    assert de("Please try again") in response.content.decode()

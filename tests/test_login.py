@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Attempt
+from tests.helpers import de
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_it_follows_a_safe_next_but_not_an_external_one(client, cast, password):
 def test_it_rejects_a_wrong_password_with_a_clear_message(client, cast):
     response = client.post(LOGIN, {"email": "alice@example.org", "password": "wrong-password"})
     assert response.status_code == 200
-    assert "The e-mail address or the password is not correct." in response.content.decode()
+    assert de("The e-mail address or the password is not correct.") in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -52,7 +53,12 @@ def test_it_rate_limits_failed_logins_per_account(client, cast, password, settin
     # Even the right password is refused while the account is locked.
     response = client.post(LOGIN, {"email": "alice@example.org", "password": password})
     assert response.status_code == 200
-    assert "Too many unsuccessful attempts" in response.content.decode()
+    assert (
+        de(
+            "Too many unsuccessful attempts. For your security, please wait 15 minutes and try again, or call the office."
+        )
+        in response.content.decode()
+    )
     assert "_auth_user_id" not in client.session
     # Another account from the same address is not locked by that.
     response = client.post(LOGIN, {"email": "bob@example.org", "password": password})
@@ -64,7 +70,12 @@ def test_it_rate_limits_failed_logins_per_ip_across_accounts(client, cast, passw
     for n in range(3):
         client.post(LOGIN, {"email": f"nobody{n}@example.org", "password": "x" * 12})
     response = client.post(LOGIN, {"email": "alice@example.org", "password": password})
-    assert "Too many unsuccessful attempts" in response.content.decode()
+    assert (
+        de(
+            "Too many unsuccessful attempts. For your security, please wait 15 minutes and try again, or call the office."
+        )
+        in response.content.decode()
+    )
     other_ip = client.post(
         LOGIN, {"email": "alice@example.org", "password": password}, REMOTE_ADDR="10.9.8.7"
     )

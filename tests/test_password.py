@@ -3,6 +3,7 @@ import re
 import pytest
 
 from accounts.models import User
+from tests.helpers import de
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def test_it_resets_a_password_by_email(client, cast, outbox):
     assert User.objects.get(pk=cast.alice.pk).check_password("Neues-Passwort-7")
     # The link works once.
     response = client.get(path, follow=True)
-    assert "This link does not work" in response.content.decode()
+    assert de("This link does not work") in response.content.decode()
 
 
 def test_it_does_not_reveal_unknown_addresses(client, cast, outbox):

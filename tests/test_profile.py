@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import User
 from members.models import Member
+from tests.helpers import de
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,10 @@ def test_it_rejects_a_bad_phone_number_and_changes_nothing(client, cast):
     before = Member.objects.get(pk=cast.alice.member_id).phone
     response = client.post(CONTACT, {"phone": "call me maybe", "language": "de"})
     assert response.status_code == 200
-    assert "Enter a phone number with digits only" in response.content.decode()
+    assert (
+        de("Enter a phone number with digits only, e.g. 030 1234567 or +49 30 1234567.")
+        in response.content.decode()
+    )
     assert Member.objects.get(pk=cast.alice.member_id).phone == before
 
 
@@ -134,9 +138,12 @@ def test_email_change_link_works_only_for_its_account(client, cast, outbox):
 def test_email_change_rejects_a_taken_or_same_address(client, cast):
     client.force_login(cast.alice)
     response = client.post(EMAIL, {"email": "BOB@example.org"})
-    assert "already used by another account" in response.content.decode()
+    assert (
+        de("This e-mail address is already used by another account. Please choose another.")
+        in response.content.decode()
+    )
     response = client.post(EMAIL, {"email": "alice@example.org"})
-    assert "This is already your e-mail address." in response.content.decode()
+    assert de("This is already your e-mail address.") in response.content.decode()
     response = client.post(EMAIL, {"email": "not-an-address"})
     assert response.status_code == 200
     assert User.objects.get(pk=cast.alice.pk).email == "alice@example.org"
