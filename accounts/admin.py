@@ -4,6 +4,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ActivationCode, User
+from audit.admin import AuditedAdminMixin
 
 
 class StaffCreationForm(UserCreationForm):
@@ -27,7 +28,7 @@ class AccountChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     form = AccountChangeForm
     add_form = StaffCreationForm
     ordering = ["email"]
@@ -51,6 +52,10 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
+
+    def audit_members(self, obj):
+        return [obj.member] if obj.member_id else []
+
     add_fieldsets = (
         (
             _("New staff account"),

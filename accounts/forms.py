@@ -147,7 +147,10 @@ class ContactForm(forms.Form):
         allowed = set("0123456789+ /-()")
         if phone and (not set(phone) <= allowed or sum(ch.isdigit() for ch in phone) < 5):
             raise forms.ValidationError(
-                _("Enter a phone number with digits only, e.g. 030 1234567 or +49 30 1234567.")
+                _(
+                    "Enter a phone number using digits, spaces and + / - ( ) only, "
+                    "e.g. 030 1234567 or +49 30 1234567."
+                )
             )
         return phone
 

@@ -104,6 +104,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             return self.member.full_name
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
+    @property
+    def formal_name(self) -> str:
+        return self.member.formal_name if self.member_id else self.get_full_name()
+
     def get_short_name(self) -> str:
         if self.member_id:
             return self.member.first_name

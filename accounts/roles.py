@@ -36,6 +36,7 @@ ROLE_PERMISSIONS = {
         "accounts.add_activationcode",
         "auth.view_group",
         "mail.view_outboundemail",
+        "audit.view_accesslog",
     ],
 }
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
@@ -201,7 +202,10 @@ password_reset = require_http_methods(["GET", "POST"])(
     )
 )
 password_reset_done = require_http_methods(["GET"])(
-    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+    auth_views.PasswordResetDoneView.as_view(
+        template_name="accounts/password_reset_done.html",
+        extra_context={"valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+    )
 )
 password_reset_confirm = require_http_methods(["GET", "POST"])(
     auth_views.PasswordResetConfirmView.as_view(

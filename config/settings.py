@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cooperative",
     "members",
     "mail",
+    "audit",
 ]
 
 MIDDLEWARE = [

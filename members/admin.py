@@ -4,8 +4,11 @@ from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.services import activation_codes_create
+from audit.admin import AuditedAdminMixin
+from audit.services import access_record
 from members.models import Contract, Member, Shareholding
 
 
@@ -41,7 +44,7 @@ class ContractInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["member_number", "last_name", "first_name", "city", "joined_on", "left_on"]
     list_filter = [HasAccountFilter, "preferred_language", "joined_on", "left_on"]
     search_fields = ["member_number", "last_name", "first_name", "email"]
@@ -65,13 +68,23 @@ class MemberAdmin(admin.ModelAdmin):
         if with_account:
             self.message_user(
                 request,
-                _("%(count)d member(s) already have an active account and got no letter.")
+                ngettext(
+                    "%(count)d member already has an active account and got no letter.",
+                    "%(count)d members already have an active account and got no letter.",
+                    len(with_account),
+                )
                 % {"count": len(with_account)},
                 messages.WARNING,
             )
         if not eligible:
             return None
         letters = activation_codes_create(members=eligible, created_by=request.user)
+        access_record(
+            request=request,
+            action="export",
+            subject=str(_("Activation letters")),
+            members=eligible,
+        )
         return TemplateResponse(
             request,
             "admin/members/activation_letters.html",
@@ -83,15 +96,21 @@ class MemberAdmin(admin.ModelAdmin):
             },
         )
 
+    def audit_members(self, obj):
+        return [obj]
+
     def has_add_activation_code_permission(self, request):
         return request.user.has_perm("accounts.add_activationcode")
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["number", "unit", "start", "end", "monthly_fee"]
     list_filter = ["unit__building__estate", "start", "end"]
     search_fields = ["number", "unit__number", "members__member_number", "members__last_name"]
     list_select_related = ["unit"]
     autocomplete_fields = ["unit", "members"]
     date_hierarchy = "start"
+
+    def audit_members(self, obj):
+        return obj.members.all()

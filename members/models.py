@@ -63,6 +63,17 @@ class Member(TimeStampedModel):
     def full_name(self) -> str:
         return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
 
+    @property
+    def formal_name(self) -> str:
+        """For greetings: "Frau Dr. Ahrens"; the full name when no salutation is known."""
+        if not self.salutation:
+            return self.full_name
+        return " ".join(
+            part
+            for part in (str(self.get_salutation_display()), self.title, self.last_name)
+            if part
+        )
+
     def is_active_member(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()
         return self.joined_on <= on and (self.left_on is None or self.left_on >= on)

@@ -106,3 +106,45 @@ def test_a_new_account_in_the_admin_is_a_staff_account(client, cast):
     assert response.status_code == 302
     user = User.objects.get(email="neu.mitarbeiter@example.org")
     assert user.is_staff and user.member is None
+
+
+def test_opening_a_member_in_the_admin_is_recorded(client, cast):
+    from audit.models import AccessLog
+
+    client.force_login(cast.hanna)
+    member = cast.alice.member
+    assert client.get(f"{MEMBERS}{member.pk}/change/").status_code == 200
+    entry = AccessLog.objects.get()
+    assert (entry.actor, entry.action, entry.member) == (cast.hanna, "view", member)
+    assert entry.path == f"{MEMBERS}{member.pk}/change/"
+
+
+def test_opening_a_contract_records_every_member_on_it(client, cast):
+    from audit.models import AccessLog
+    from members.models import Contract
+
+    client.force_login(cast.ada)
+    contract = Contract.objects.get(number="NV-0101900")
+    client.get(f"/verwaltung/members/contract/{contract.pk}/change/")
+    assert set(AccessLog.objects.values_list("member__member_number", flat=True)) == {
+        "20001",
+        "20002",
+    }
+
+
+def test_searches_and_letters_are_recorded_and_the_log_is_read_only(client, cast):
+    from audit.models import AccessLog
+
+    client.force_login(cast.ada)
+    client.get(f"{MEMBERS}?q=Ahrens")
+    target = Member.objects.filter(user__isnull=True).first()
+    _letters(client, [target])
+    actions = list(AccessLog.objects.order_by("created_at").values_list("action", "member"))
+    assert actions == [("search", None), ("export", target.pk)]
+    entry = AccessLog.objects.first()
+    assert client.get("/verwaltung/audit/accesslog/").status_code == 200
+    assert (
+        client.post(f"/verwaltung/audit/accesslog/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert AccessLog.objects.count() == 2

@@ -92,7 +92,9 @@ def test_it_rejects_a_bad_phone_number_and_changes_nothing(client, cast):
     response = client.post(CONTACT, {"phone": "call me maybe", "language": "de"})
     assert response.status_code == 200
     assert (
-        de("Enter a phone number with digits only, e.g. 030 1234567 or +49 30 1234567.")
+        de(
+            "Enter a phone number using digits, spaces and + / - ( ) only, e.g. 030 1234567 or +49 30 1234567."
+        )
         in response.content.decode()
     )
     assert Member.objects.get(pk=cast.alice.member_id).phone == before
