@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -21,7 +21,7 @@ TOO_MANY = _(
 class LoginForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -204,3 +204,22 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 },
                 language=user.language,
             )
+
+
+class _RulesOnNewPassword:
+    """Django puts the password-rule errors on the confirmation field, away
+    from the rules hint under the new password; members look for them there."""
+
+    def clean(self):
+        self.validate_passwords("new_password1", "new_password2")
+        if "new_password2" not in self.errors:
+            self.validate_password_for_user(self.user, "new_password1")
+        return forms.Form.clean(self)
+
+
+class NewPasswordForm(_RulesOnNewPassword, SetPasswordForm):
+    pass
+
+
+class ChangePasswordForm(_RulesOnNewPassword, PasswordChangeForm):
+    pass

@@ -15,9 +15,11 @@ from accounts.forms import (
     TOO_MANY,
     AccountDetailsForm,
     ActivationCodeForm,
+    ChangePasswordForm,
     ContactForm,
     EmailChangeForm,
     LoginForm,
+    NewPasswordForm,
     OutboxPasswordResetForm,
 )
 from accounts.models import ActivationCode
@@ -209,6 +211,7 @@ password_reset_done = require_http_methods(["GET"])(
 )
 password_reset_confirm = require_http_methods(["GET", "POST"])(
     auth_views.PasswordResetConfirmView.as_view(
+        form_class=NewPasswordForm,
         template_name="accounts/password_reset_confirm.html",
         success_url=reverse_lazy("accounts:password_reset_complete"),
     )
@@ -220,6 +223,7 @@ password_reset_complete = require_http_methods(["GET"])(
 )
 password_change = require_http_methods(["GET", "POST"])(
     auth_views.PasswordChangeView.as_view(
+        form_class=ChangePasswordForm,
         template_name="accounts/password_change.html",
         success_url=reverse_lazy("accounts:password_change_done"),
     )

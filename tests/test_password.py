@@ -69,6 +69,23 @@ def test_it_rejects_a_wrong_old_password(client, cast, password):
     assert User.objects.get(pk=cast.alice.pk).check_password(password)
 
 
+def test_password_rule_errors_sit_under_the_new_password(client, cast, password):
+    client.force_login(cast.alice)
+    response = client.post(
+        "/passwort-aendern/",
+        {"old_password": password, "new_password1": "1234567890", "new_password2": "1234567890"},
+    )
+    form = response.context["form"]
+    assert "new_password1" in form.errors and "new_password2" not in form.errors
+    response = client.post(
+        "/passwort-aendern/",
+        {"old_password": password, "new_password1": "Anderes-Passwort-9", "new_password2": "x"},
+    )
+    form = response.context["form"]
+    assert list(form.errors) == ["new_password2"]
+    assert User.objects.get(pk=cast.alice.pk).check_password(password)
+
+
 def test_password_change_needs_login(client):
     assert client.get("/passwort-aendern/")["Location"].startswith("/anmelden/")
 
