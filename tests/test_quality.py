@@ -13,13 +13,11 @@ BIN = Path(sys.executable).parent
 
 
 def run(*args, env=None):
+    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for this process; a
+    # deployment never has it, so the checked subprocess must not inherit it.
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
-        args,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
+        args, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**base, **(env or {})}
     )
 
 
