@@ -27,7 +27,7 @@ demo: messages
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) seed_demo
 	@echo "Portal: http://$(HOST):$(PORT)/  –  e-mails: var/mail/  –  Ctrl-C stops"
-	@trap 'kill 0' INT TERM EXIT; \
+	@export GENOPORTAL_SITE_URL=http://$(HOST):$(PORT); trap 'kill 0' INT TERM EXIT; \
 	  $(MANAGE) db_worker --interval 1 & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
