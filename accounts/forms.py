@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import throttle
 from accounts.models import User
+from accounts.services import EMAIL_TAKEN
 from mail.services import email_queue
 
 TOO_MANY = _(
@@ -105,13 +107,9 @@ class AccountDetailsForm(forms.Form):
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
-        taken = User.objects.filter(email__iexact=email)
-        if self.member is not None:
-            taken = taken.exclude(member=self.member)
-        if taken.exists():
-            raise forms.ValidationError(
-                _("This e-mail address is already used by another account. Please choose another.")
-            )
+        exclude = Q(member=self.member) if self.member is not None else None
+        if User.objects.email_taken(email, exclude=exclude):
+            raise forms.ValidationError(EMAIL_TAKEN)
         return email
 
     def clean(self):
@@ -169,14 +167,8 @@ class EmailChangeForm(forms.Form):
         email = self.cleaned_data["email"].lower()
         if self.user is not None and email == self.user.email:
             raise forms.ValidationError(_("This is already your e-mail address."))
-        if (
-            User.objects.filter(email__iexact=email)
-            .exclude(pk=getattr(self.user, "pk", None))
-            .exists()
-        ):
-            raise forms.ValidationError(
-                _("This e-mail address is already used by another account. Please choose another.")
-            )
+        if User.objects.email_taken(email, exclude=Q(pk=getattr(self.user, "pk", None))):
+            raise forms.ValidationError(EMAIL_TAKEN)
         return email
 
 

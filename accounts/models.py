@@ -15,6 +15,13 @@ from members.models import Member
 
 
 class UserQuerySet(models.QuerySet):
+    def email_taken(self, email: str, *, exclude: "models.Q | None" = None) -> bool:
+        """Whether another account uses this address (compared case-insensitively)."""
+        others = self.filter(email__iexact=email.strip())
+        if exclude is not None:
+            others = others.exclude(exclude)
+        return others.exists()
+
     def members(self):
         return self.filter(member__isnull=False)
 

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import ActivationCode, User, hash_code
 from mail.services import email_queue
@@ -23,6 +25,11 @@ CODE_GROUP_LENGTH = 4  # 16 symbols of 31 ≈ 79 bits: guessing is hopeless.
 
 ACTIVATION_SALT = "genoportal.accounts.activation"
 EMAIL_CHANGE_SALT = "genoportal.accounts.email-change"
+
+
+EMAIL_TAKEN = gettext_lazy(
+    "This e-mail address is already used by another account. Please choose another."
+)
 
 
 class ActivationError(Exception):
@@ -109,10 +116,8 @@ def account_activate(*, code_id: int, email: str, password: str, language: str) 
         if not ActivationCode.objects.usable().filter(pk=code.pk).exists():
             raise ActivationError(_("This activation code can no longer be used."))
         member = code.member
-        if User.objects.filter(email__iexact=email).exclude(member=member).exists():
-            raise ActivationError(
-                _("This e-mail address is already used by another account. Please choose another.")
-            )
+        if User.objects.email_taken(email, exclude=Q(member=member)):
+            raise ActivationError(EMAIL_TAKEN)
         user = User.objects.filter(member=member).first()
         if user is not None and user.is_active:
             raise ActivationError(_("There is already an account for this member number."))
@@ -175,10 +180,8 @@ def account_confirm(*, token: str) -> User:
 def email_change_request(*, user: User, new_email: str) -> None:
     """Send a confirmation link to the new address; nothing changes until it is clicked."""
     new_email = User.objects.normalize_email(new_email).strip().lower()
-    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
-        raise ActivationError(
-            _("This e-mail address is already used by another account. Please choose another.")
-        )
+    if User.objects.email_taken(new_email, exclude=Q(pk=user.pk)):
+        raise ActivationError(EMAIL_TAKEN)
     token = signing.dumps({"u": user.pk, "o": user.email, "n": new_email}, salt=EMAIL_CHANGE_SALT)
     email_queue(
         to=new_email,
@@ -211,10 +214,8 @@ def email_change_confirm(*, user: User, token: str) -> str:
             return user.email
         if user.email != data["o"]:
             raise invalid  # the address changed meanwhile: the link is spent
-        if User.objects.filter(email__iexact=data["n"]).exclude(pk=user.pk).exists():
-            raise ActivationError(
-                _("This e-mail address is already used by another account. Please choose another.")
-            )
+        if User.objects.email_taken(data["n"], exclude=Q(pk=user.pk)):
+            raise ActivationError(EMAIL_TAKEN)
         old_email = user.email
         user.email = data["n"]
         user.save(update_fields=["email"])
