@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "members",
     "mail",
     "audit",
+    "routing",
+    "tickets",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too, not shared-cache memory: locking then behaves as
+    # in the real embedded deployment (busy timeout, WAL), threads included.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-genoportal.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -133,6 +138,14 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 ACTIVATION_CODE_VALID_DAYS = int(os.environ.get("GENOPORTAL_ACTIVATION_CODE_VALID_DAYS", "90"))
 # Links in confirmation e-mails (activation, e-mail change).
 EMAIL_CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 3
+
+# Requests (Anliegen): attachments per file and per message.
+TICKET_ATTACHMENT_MAX_BYTES = (
+    int(os.environ.get("GENOPORTAL_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024
+)
+TICKET_ATTACHMENT_MAX_COUNT = int(os.environ.get("GENOPORTAL_ATTACHMENT_MAX_COUNT", "10"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Rate limits: (attempts, window in seconds). Failed attempts only count.
 RATE_LIMITS = {

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from members.models import Contract, Member, Shareholding
+from tickets.models import Status, Ticket
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class MemberOverview:
     shares_count: int
     shares_total: Decimal
     contracts: list[ContractView]
+    open_tickets: list
 
 
 def member_overview(member: Member) -> MemberOverview:
@@ -39,4 +41,10 @@ def member_overview(member: Member) -> MemberOverview:
         shares_count=sum(s.count for s in shareholdings),
         shares_total=sum((s.total for s in shareholdings), Decimal("0")),
         contracts=[ContractView(contract=c, co_members=c.others) for c in contracts],
+        open_tickets=list(
+            Ticket.objects.visible_to_member(member)
+            .exclude(status=Status.CLOSED)
+            .select_related("request_type")
+            .order_by("-created_at")[:5]
+        ),
     )

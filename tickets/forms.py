@@ -1,0 +1,188 @@
+"""The member's form for a request type, built from its field definitions."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from tickets.files import CleanFile, file_clean
+from tickets.models import ROOMS, YES_NO, FieldKind, localized
+
+
+def iban_validate(value: str) -> str:
+    """Normalise and check an IBAN (ISO 13616: length per country, mod 97)."""
+    iban = "".join(value.split()).upper()
+    lengths = {
+        "DE": 22,
+        "AT": 20,
+        "CH": 21,
+        "NL": 18,
+        "FR": 27,
+        "BE": 16,
+        "LU": 20,
+        "PL": 28,
+        "DK": 18,
+    }
+    if len(iban) < 15 or not iban[:2].isalpha() or not iban[2:4].isdigit() or not iban.isalnum():
+        raise ValidationError(_("Enter an IBAN like DE02 1203 0000 0000 2020 51."), code="iban")
+    if iban[:2] in lengths and len(iban) != lengths[iban[:2]]:
+        raise ValidationError(
+            _("An IBAN from %(country)s has %(length)d characters; this one has %(found)d.")
+            % {"country": iban[:2], "length": lengths[iban[:2]], "found": len(iban)},
+            code="iban_length",
+        )
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    if int(digits) % 97 != 1:
+        raise ValidationError(
+            _("This IBAN is not valid. Please check it against your bank card or statement."),
+            code="iban_checksum",
+        )
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+def _field_for(definition: dict, language: str) -> forms.Field:
+    kind = definition["kind"]
+    common = {
+        "label": localized(definition["label"], language),
+        "help_text": localized(definition.get("help") or {}, language),
+        "required": definition["required"],
+    }
+    choices = [(c["value"], c.get(language) or c["de"]) for c in definition.get("choices", [])]
+    minimum = Decimal(definition["min"]) if definition.get("min") else None
+    maximum = Decimal(definition["max"]) if definition.get("max") else None
+    if kind == FieldKind.TEXT:
+        return forms.CharField(max_length=200, **common)
+    if kind == FieldKind.TEXTAREA:
+        return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 6}), **common)
+    if kind == FieldKind.CHOICE:
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if kind == FieldKind.MULTICHOICE:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind == FieldKind.DATE:
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+            **common,
+        )
+    if kind == FieldKind.NUMBER:
+        return forms.DecimalField(
+            min_value=minimum,
+            max_value=maximum,
+            max_digits=12,
+            decimal_places=2,
+            localize=True,
+            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            **common,
+        )
+    if kind == FieldKind.YESNO:
+        return forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect, **common)
+    if kind == FieldKind.ROOM:
+        return forms.ChoiceField(choices=ROOMS, widget=forms.RadioSelect, **common)
+    if kind == FieldKind.IBAN:
+        return forms.CharField(
+            max_length=42,
+            validators=[iban_validate],
+            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            **common,
+        )
+    if kind == FieldKind.FILE:
+        # Required-ness of files is checked in the form: earlier uploads count.
+        common["required"] = False
+        return MultipleFileField(
+            widget=MultipleFileInput(
+                attrs={"accept": "image/*,.pdf,.doc,.docx,.odt,.xls,.xlsx,.ods"}
+            ),
+            **common,
+        )
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+class RequestForm(forms.Form):
+    """One form per request type; `definitions` is the type's snapshot."""
+
+    def __init__(
+        self, *args, definitions: list[dict], language: str, kept_files: int = 0, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.definitions = definitions
+        self.kept_files = kept_files
+        for definition in definitions:
+            self.fields[definition["key"]] = _field_for(definition, language)
+
+    @property
+    def file_keys(self) -> list[str]:
+        return [d["key"] for d in self.definitions if d["kind"] == FieldKind.FILE]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_files: list[CleanFile] = []
+        for key in self.file_keys:
+            for upload in cleaned.get(key) or []:
+                try:
+                    self.clean_files.append(file_clean(upload))
+                except ValidationError as error:
+                    self.add_error(key, error)
+        new_files = sum(len(cleaned.get(key) or []) for key in self.file_keys)
+        if self.kept_files + new_files > settings.TICKET_ATTACHMENT_MAX_COUNT:
+            raise ValidationError(
+                _("Please attach at most %(count)d files.")
+                % {"count": settings.TICKET_ATTACHMENT_MAX_COUNT}
+            )
+        for definition in self.definitions:
+            missing = not self.kept_files and not cleaned.get(definition["key"])
+            if definition["kind"] == FieldKind.FILE and definition["required"] and missing:
+                self.add_error(definition["key"], _("Please attach at least one file."))
+        return cleaned
+
+    def answers(self) -> dict:
+        """The answers as JSON-safe plain data (files are stored separately)."""
+        data = {}
+        for key, value in self.cleaned_data.items():
+            if key in self.file_keys:
+                continue
+            if isinstance(value, datetime.date):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = str(value)
+            data[key] = value
+        return data
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    files = MultipleFileField(
+        label=_("Photos or files"),
+        required=False,
+        help_text=_("Photos (JPEG, PNG), PDF, Word, Excel or OpenDocument; at most 10 MB each."),
+        widget=MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.odt,.xls,.xlsx,.ods"}),
+    )
+
+    def clean_files(self):
+        uploads = self.cleaned_data.get("files") or []
+        if len(uploads) > settings.TICKET_ATTACHMENT_MAX_COUNT:
+            raise ValidationError(
+                _("Please attach at most %(count)d files.")
+                % {"count": settings.TICKET_ATTACHMENT_MAX_COUNT}
+            )
+        return [file_clean(upload) for upload in uploads]

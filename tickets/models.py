@@ -1,0 +1,412 @@
+"""Requests (Anliegen): the pre-made forms members fill in, the tickets they
+create, and the immutable history of every ticket."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+REOPEN_DAYS = 14  # a member may reopen a resolved request for 14 days
+
+
+def localized(values: dict, language: str | None = None) -> str:
+    """Pick the text for the active language from {"de": …, "en": …}."""
+    language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+    return values.get(language) or values.get(settings.LANGUAGE_CODE) or ""
+
+
+ROOMS = [
+    ("kitchen", _("Kitchen")),
+    ("bathroom", _("Bathroom")),
+    ("toilet", _("Separate toilet")),
+    ("living_room", _("Living room")),
+    ("bedroom", _("Bedroom")),
+    ("childrens_room", _("Children's room")),
+    ("hallway", _("Hallway")),
+    ("balcony", _("Balcony or loggia")),
+    ("cellar", _("Cellar")),
+    ("common_area", _("Staircase or common area")),
+    ("other", _("Other")),
+]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class Category(models.TextChoices):
+    REPAIR = "repair", _("Repairs and damage")
+    MEMBERSHIP = "membership", _("Membership and shares")
+    APARTMENT = "apartment", _("Apartment and contract")
+    PAYMENTS = "payments", _("Payments and statements")
+    GENERAL = "general", _("General questions")
+
+
+class RequestType(TimeStampedModel):
+    """Anliegenart: a pre-made form. Admins edit it; tickets keep a snapshot."""
+
+    class Audience(models.TextChoices):
+        MEMBERS = "members", _("all members")
+        CONTRACT_HOLDERS = "contract", _("members with a current contract")
+
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    name_de = models.CharField(_("name (German)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    help_de = models.TextField(_("help text (German)"), blank=True)
+    help_en = models.TextField(_("help text (English)"), blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    audience = models.CharField(
+        _("who may use it"), max_length=10, choices=Audience.choices, default=Audience.MEMBERS
+    )
+    default_team = models.ForeignKey(
+        "routing.Team",
+        verbose_name=_("default team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    in_portal = models.BooleanField(
+        _("offered in the portal"),
+        default=True,
+        help_text=_("Off: only staff can log requests of this type (e.g. from a phone call)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("request type")
+        verbose_name_plural = _("request types")
+        ordering = ["category", "position", "name_de"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized({"de": self.name_de, "en": self.name_en})
+
+    @property
+    def help(self) -> str:
+        return localized({"de": self.help_de, "en": self.help_en})
+
+    def snapshot(self) -> list[dict]:
+        """The field definitions as plain data, stored on each ticket."""
+        return [field.as_definition() for field in self.fields.all()]
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("short text")
+    TEXTAREA = "textarea", _("long text")
+    CHOICE = "choice", _("choice")
+    MULTICHOICE = "multichoice", _("multiple choice")
+    DATE = "date", _("date")
+    NUMBER = "number", _("number")
+    YESNO = "yesno", _("yes/no")
+    ROOM = "room", _("room of the apartment")
+    IBAN = "iban", _("IBAN")
+    FILE = "file", _("photos or files")
+
+
+class RequestField(models.Model):
+    request_type = models.ForeignKey(RequestType, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    key = models.SlugField(_("key"), max_length=40, help_text=_("Stable name in data exports."))
+    kind = models.CharField(_("kind"), max_length=12, choices=FieldKind.choices)
+    label_de = models.CharField(_("label (German)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    help_de = models.CharField(_("hint (German)"), max_length=300, blank=True)
+    help_en = models.CharField(_("hint (English)"), max_length=300, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    choices = models.TextField(
+        _("choices"),
+        blank=True,
+        help_text=_('One per line: value|German|English, e.g. "kitchen|Küche|Kitchen".'),
+    )
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request_type", "key"], name="request_field_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.label_de
+
+    def choice_list(self) -> list[dict]:
+        result = []
+        for line in self.choices.splitlines():
+            if not line.strip():
+                continue
+            value, _sep, rest = line.partition("|")
+            de, _sep, en = rest.partition("|")
+            result.append(
+                {
+                    "value": value.strip(),
+                    "de": de.strip() or value.strip(),
+                    "en": en.strip() or de.strip(),
+                }
+            )
+        return result
+
+    def as_definition(self) -> dict:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "label": {"de": self.label_de, "en": self.label_en},
+            "help": {"de": self.help_de, "en": self.help_en},
+            "required": self.required,
+            "choices": self.choice_list(),
+            "min": str(self.min_value) if self.min_value is not None else None,
+            "max": str(self.max_value) if self.max_value is not None else None,
+        }
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("received")
+    IN_PROGRESS = "in_progress", _("in progress")
+    WAITING = "waiting", _("question to you")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("member portal")
+    EMAIL = "email", _("e-mail")
+    PHONE = "phone", _("phone")
+    COUNTER = "counter", _("at the office")
+    API = "api", _("interface")
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to_member(self, member) -> "TicketQuerySet":
+        """A member's own tickets and those about a unit of their household."""
+        from members.models import Contract
+
+        units = Contract.objects.current().filter(members=member).values("unit_id")
+        return self.filter(Q(member=member) | Q(unit__in=units, shared_with_household=True))
+
+
+class Ticket(TimeStampedModel):
+    reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
+    request_type = models.ForeignKey(
+        RequestType,
+        verbose_name=_("request type"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    fields_snapshot = models.JSONField(_("form as filed"), default=list, editable=False)
+    answers = models.JSONField(_("answers"), default=dict)
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    unit = models.ForeignKey(
+        "cooperative.Unit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    shared_with_household = models.BooleanField(
+        _("visible to the household"),
+        default=True,
+        help_text=_("Household members on the same contract see requests about their apartment."),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    team = models.ForeignKey(
+        "routing.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Optimistic locking: every change bumps it; a form sent with an older
+    # version is refused instead of overwriting a colleague's work.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["member", "-created_at"]),
+            models.Index(fields=["status", "team"]),
+            models.Index(fields=["assignee", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.request_type.name}"
+
+    def can_be_reopened(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == Status.RESOLVED
+            and self.resolved_at is not None
+            and now - self.resolved_at <= datetime.timedelta(days=REOPEN_DAYS)
+        )
+
+    def answer_rows(self) -> list[tuple[str, str]]:
+        """(label, text) of each answer, in the words of the form as filed."""
+        fixed = {FieldKind.ROOM: dict(ROOMS), FieldKind.YESNO: dict(YES_NO)}
+        rows = []
+        for definition in self.fields_snapshot:
+            value = self.answers.get(definition["key"])
+            if value in (None, "", []):
+                continue
+            labels = fixed.get(definition["kind"]) or {
+                c["value"]: localized(c) for c in definition.get("choices", [])
+            }
+            values = value if isinstance(value, list) else [value]
+            if definition["kind"] == FieldKind.DATE:
+                values = [formats.date_format(datetime.date.fromisoformat(v)) for v in values]
+            text = ", ".join(str(labels.get(v, v)) for v in values)
+            rows.append((localized(definition["label"]), text))
+        return rows
+
+
+class TicketEvent(models.Model):
+    """One immutable line of a ticket's history. Never updated or deleted."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("request received")
+        REPLY = "reply", _("reply")
+        MEMBER_REPLY = "member_reply", _("message from the member")
+        NOTE = "note", _("internal note")
+        STATUS = "status", _("status changed")
+        ASSIGNED = "assigned", _("responsibility changed")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    public = models.BooleanField(_("visible to the member"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    body = models.TextField(_("text"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number handed out per year.
+
+    A row lock serialises concurrent ticket creation; a rolled-back
+    transaction gives its number back, a crash after commit may leave a gap,
+    which is fine (gap-tolerant, never duplicated)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class TicketDraft(TimeStampedModel):
+    """A request being filled in: saved on every step, so that what a member
+    typed or uploaded survives errors, a closed tab or an expired login."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    request_type = models.ForeignKey(RequestType, on_delete=models.CASCADE, related_name="+")
+    answers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "request_type"], name="draft_one_per_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.request_type_id}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Random names: the original name is kept in the row, never in the path.
+    import uuid
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"tickets/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{suffix}"
+
+
+class Attachment(models.Model):
+    """A file a member or handler attached. Served only through a checked view."""
+
+    # A file belongs to a draft while the member is still filling in the
+    # form (so nothing uploaded is lost when the form has errors), then to
+    # the ticket.
+    draft = models.ForeignKey(
+        "TicketDraft", on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    event = models.ForeignKey(
+        TicketEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(draft__isnull=False) | Q(ticket__isnull=False),
+                name="attachment_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
