@@ -19,5 +19,7 @@ def _roles_ensure(sender, app_config, **kwargs):
 
     from accounts.roles import roles_ensure
 
-    if app_config is list(apps.get_app_configs())[-1]:
+    # Apps without models get no post_migrate signal, so look for the last with.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if app_config is with_models[-1]:
         roles_ensure()

@@ -1,5 +1,6 @@
 """Login accounts: members (activated by letter) and staff, strictly apart."""
 
+import functools
 import hashlib
 import hmac
 
@@ -119,6 +120,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.member_id:
             return self.member.first_name
         return self.first_name or self.email
+
+    @functools.cached_property
+    def is_admin_role(self) -> bool:
+        """Superuser or in the Administration group; cached for the request."""
+        from accounts.roles import ADMIN
+
+        return self.is_staff and (self.is_superuser or self.groups.filter(name=ADMIN).exists())
 
     @property
     def is_member(self) -> bool:

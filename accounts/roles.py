@@ -19,7 +19,8 @@ _MASTER_DATA = [
 # and contract); only admins change it. Master data normally comes from the
 # ERP import, so changes by hand are the exception.
 ROLE_PERMISSIONS = {
-    HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA],
+    HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
+    + ["tickets.view_ticket", "tickets.view_requesttype"],
     TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA] + ["accounts.view_user"],
     ADMIN: [
         f"{app}.{action}_{model}"
@@ -28,6 +29,9 @@ ROLE_PERMISSIONS = {
             ("cooperative", "cooperative"),
             ("cooperative", "openinghours"),
             ("accounts", "user"),
+            ("tickets", "requesttype"),
+            ("tickets", "requestfield"),
+            ("routing", "team"),
         ]
         for action in ("view", "add", "change", "delete")
     ]
@@ -37,6 +41,7 @@ ROLE_PERMISSIONS = {
         "auth.view_group",
         "mail.view_outboundemail",
         "audit.view_accesslog",
+        "tickets.view_ticket",
     ],
 }
 

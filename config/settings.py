@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "audit",
     "routing",
     "tickets",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -111,7 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file too, not shared-cache memory: locking then behaves as
     # in the real embedded deployment (busy timeout, WAL), threads included.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-genoportal.sqlite3")}
+    # One file per test process, so parallel runs in one checkout never meet.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

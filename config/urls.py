@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("mein-bereich/", include("members.urls")),
     path("anliegen/", include("tickets.urls")),
+    path("bearbeitung/", include("backoffice.urls")),
     # Staff log in through the same rate-limited form as members; the admin's
     # own login form would bypass the limits.
     path("verwaltung/login/", admin_login_redirect),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from cooperative.models import Building, Cooperative, Estate, OpeningHours, Unit
+from core.context_processors import cooperative_cache_clear
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -12,6 +13,10 @@ class OpeningHoursInline(admin.TabularInline):
 class CooperativeAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "federal_state"]
     inlines = [OpeningHoursInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cooperative_cache_clear()  # every page shows name and hours
 
     def has_add_permission(self, request):
         # One cooperative per installation (one database per cooperative).

@@ -17,3 +17,17 @@ def member_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def staff_required(view):
+    """Staff accounts only (handlers, team leads, admins); members get 404."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper

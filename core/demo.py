@@ -17,6 +17,7 @@ from django.db import transaction
 from accounts import roles
 from accounts.models import User
 from cooperative.models import Building, Cooperative, Estate, FederalState, OpeningHours, Unit
+from core.context_processors import cooperative_cache_clear
 from members.models import Contract, Member, Salutation, Shareholding
 
 DEMO_PASSWORD = "genoportal-demo"
@@ -166,6 +167,7 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     roles.roles_ensure()
     _cooperative()
+    cooperative_cache_clear()
     ada = _staff("ada@example.org", "Ada", "Admin", roles.ADMIN)
     hanna = _staff("hanna@example.org", "Hanna", "Beispiel", roles.HANDLER)
     tom = _staff("tom@example.org", "Tom", "Teamleiter", roles.TEAM_LEAD)

@@ -20,6 +20,15 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
     # Tasks run synchronously in tests (the database worker in production),
     # so a test sees every side effect of the request it made.
@@ -30,6 +39,54 @@ def _tasks_run_immediately(settings):
 @pytest.fixture
 def cast(db) -> Cast:
     return build_demo(units_per_building=4)
+
+
+@pytest.fixture
+def repair(cast):
+    """A repair report form of every field kind but IBAN, filed to team Technik."""
+    from routing.models import Team
+    from tickets.models import FieldKind, RequestField, RequestType
+
+    team, _ = Team.objects.get_or_create(name="Technik")
+    request_type, _ = RequestType.objects.get_or_create(
+        slug="test-schaden",
+        defaults={
+            "name_de": "Schadensmeldung",
+            "name_en": "Repair report",
+            "category": "repair",
+            "audience": RequestType.Audience.CONTRACT_HOLDERS,
+            "default_team": team,
+        },
+    )
+    fields = [
+        ("room", FieldKind.ROOM, "Raum", "Room", True, ""),
+        ("what", FieldKind.TEXTAREA, "Was ist kaputt?", "What is broken?", True, ""),
+        ("since", FieldKind.DATE, "Seit wann?", "Since when?", False, ""),
+        (
+            "urgency",
+            FieldKind.CHOICE,
+            "Dringlichkeit",
+            "Urgency",
+            True,
+            "normal|Normal|Normal\nnotfall|Notfall|Emergency",
+        ),
+        ("photos", FieldKind.FILE, "Fotos", "Photos", False, ""),
+        ("master_key", FieldKind.YESNO, "Generalschlüssel?", "Master key?", True, ""),
+    ]
+    for position, (key, kind, de_label, en_label, required, choices) in enumerate(fields):
+        RequestField.objects.update_or_create(
+            request_type=request_type,
+            key=key,
+            defaults={
+                "kind": kind,
+                "label_de": de_label,
+                "label_en": en_label,
+                "required": required,
+                "choices": choices,
+                "position": position,
+            },
+        )
+    return request_type
 
 
 @pytest.fixture

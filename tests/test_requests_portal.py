@@ -11,9 +11,6 @@ from PIL import Image
 from tests.helpers import de
 from tickets.models import (
     Attachment,
-    FieldKind,
-    RequestField,
-    RequestType,
     Status,
     Ticket,
     TicketDraft,
@@ -22,52 +19,6 @@ from tickets.models import (
 from tickets.services import reference_next
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def repair(cast) -> RequestType:
-    from routing.models import Team
-
-    team, _ = Team.objects.get_or_create(name="Technik")
-    request_type, _ = RequestType.objects.get_or_create(
-        slug="test-schaden",
-        defaults={
-            "name_de": "Schadensmeldung",
-            "name_en": "Repair report",
-            "category": "repair",
-            "audience": RequestType.Audience.CONTRACT_HOLDERS,
-            "default_team": team,
-        },
-    )
-    fields = [
-        ("room", FieldKind.ROOM, "Raum", "Room", True, ""),
-        ("what", FieldKind.TEXTAREA, "Was ist kaputt?", "What is broken?", True, ""),
-        ("since", FieldKind.DATE, "Seit wann?", "Since when?", False, ""),
-        (
-            "urgency",
-            FieldKind.CHOICE,
-            "Dringlichkeit",
-            "Urgency",
-            True,
-            "normal|Normal|Normal\nnotfall|Notfall|Emergency",
-        ),
-        ("photos", FieldKind.FILE, "Fotos", "Photos", False, ""),
-        ("master_key", FieldKind.YESNO, "Generalschlüssel?", "Master key?", True, ""),
-    ]
-    for position, (key, kind, de_label, en_label, required, choices) in enumerate(fields):
-        RequestField.objects.update_or_create(
-            request_type=request_type,
-            key=key,
-            defaults={
-                "kind": kind,
-                "label_de": de_label,
-                "label_en": en_label,
-                "required": required,
-                "choices": choices,
-                "position": position,
-            },
-        )
-    return request_type
 
 
 def _photo(name="kaputt.jpg", exif=True) -> SimpleUploadedFile:

@@ -197,6 +197,20 @@ class TicketQuerySet(models.QuerySet):
         units = Contract.objects.current().filter(members=member).values("unit_id")
         return self.filter(Q(member=member) | Q(unit__in=units, shared_with_household=True))
 
+    def visible_to_staff(self, user) -> "TicketQuerySet":
+        """Handlers see their teams' tickets, those assigned to them and the
+        triage queue (no team yet); admins see everything."""
+        if not user.is_staff:
+            return self.none()
+        if user.is_admin_role:
+            return self
+        return self.filter(
+            Q(team__members=user) | Q(team__lead=user) | Q(assignee=user) | Q(team__isnull=True)
+        ).distinct()
+
+    def open(self) -> "TicketQuerySet":
+        return self.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
+
 
 class Ticket(TimeStampedModel):
     reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
@@ -256,6 +270,8 @@ class Ticket(TimeStampedModel):
     # Optimistic locking: every change bumps it; a form sent with an older
     # version is refused instead of overwriting a colleague's work.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Set by the SLA policy (routing); the inbox sorts and flags by it.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 

@@ -32,3 +32,18 @@ def get_request_type_for_member(user: User, slug: str) -> RequestType:
     if request_type is None:
         raise Http404
     return request_type
+
+
+def get_ticket_for_staff(user: User, reference: str) -> Ticket:
+    """Staff reach a ticket only within their visibility; else 404."""
+    ticket = (
+        Ticket.objects.visible_to_staff(user)
+        .select_related(
+            "request_type", "team", "assignee", "member", "unit__building__estate", "created_by"
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket

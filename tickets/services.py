@@ -166,6 +166,9 @@ def ticket_member_reply(
             Ticket.objects.filter(pk=ticket.pk).update(
                 version=F("version") + 1, updated_at=timezone.now()
             )
+        _staff_notify(
+            ticket, user=ticket.assignee, template="tickets/email/member_replied", event=event
+        )
     return event
 
 
@@ -194,3 +197,124 @@ def ticket_reopen(*, ticket: Ticket, user: User, reason: str) -> None:
             ticket=ticket, kind=TicketEvent.Kind.MEMBER_REPLY, public=True, actor=user, body=reason
         )
         _status_set(ticket, Status.IN_PROGRESS, actor=user)
+
+
+class TicketConflict(TicketError):
+    """Someone else changed the ticket since the form was loaded."""
+
+
+def _locked(ticket: Ticket, expected_version: int) -> Ticket:
+    current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if current.version != expected_version:
+        raise TicketConflict("version")
+    return current
+
+
+def _bump(ticket: Ticket) -> None:
+    ticket.version += 1
+    ticket.save(update_fields=["version", "updated_at"])
+
+
+def _staff_notify(ticket: Ticket, *, user: User | None, template: str, event: TicketEvent):
+    if user is None or not user.is_active:
+        return
+    email_queue(
+        to=user.email,
+        template=template,
+        context={
+            "ticket": ticket,
+            "event": event,
+            "link": settings.SITE_URL + reverse("backoffice:ticket", args=[ticket.reference]),
+        },
+        language=user.language,
+    )
+
+
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor: User,
+    body: str,
+    expected_version: int,
+    public: bool,
+    ask_member: bool = False,
+    files: list[CleanFile] = (),
+) -> TicketEvent:
+    """A public reply to the member, or an internal note. A public reply can
+    ask the member a question (status "question to you")."""
+    with transaction.atomic():
+        ticket = _locked(ticket, expected_version)
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            kind=TicketEvent.Kind.REPLY if public else TicketEvent.Kind.NOTE,
+            public=public,
+            actor=actor,
+            body=body,
+        )
+        _attachments_store(ticket=ticket, event=event, files=list(files), user=actor)
+        if public and ask_member:
+            _status_set(ticket, Status.WAITING, actor=actor)
+            _member_notify(ticket, template="tickets/email/question", event=event)
+        elif public:
+            if ticket.status == Status.RECEIVED:
+                _status_set(ticket, Status.IN_PROGRESS, actor=actor)
+            else:
+                _bump(ticket)
+            _member_notify(ticket, template="tickets/email/reply", event=event)
+        else:
+            _bump(ticket)
+    return event
+
+
+def ticket_status_change(
+    *, ticket: Ticket, actor: User, status: str, expected_version: int
+) -> TicketEvent:
+    """Move a ticket to another status; the member hears of resolution."""
+    with transaction.atomic():
+        ticket = _locked(ticket, expected_version)
+        if status == ticket.status:
+            raise TicketError("unchanged")
+        event = _status_set(ticket, status, actor=actor)
+        if status == Status.CLOSED:
+            ticket.closed_at = timezone.now()
+            ticket.save(update_fields=["closed_at"])
+        if status == Status.RESOLVED:
+            _member_notify(ticket, template="tickets/email/resolved", event=event)
+    return event
+
+
+def ticket_assign(
+    *, ticket: Ticket, actor: User, team, assignee: User | None, expected_version: int
+) -> TicketEvent:
+    """Give the ticket to a team and optionally a person; the person is told."""
+    with transaction.atomic():
+        ticket = _locked(ticket, expected_version)
+        if (
+            assignee is not None
+            and team is not None
+            and not (team.members.filter(pk=assignee.pk).exists() or team.lead_id == assignee.pk)
+        ):
+            raise TicketError("assignee not in team")
+        before = {
+            "team": ticket.team.name if ticket.team else "",
+            "assignee": str(ticket.assignee or ""),
+        }
+        ticket.team = team
+        ticket.assignee = assignee
+        ticket.version += 1
+        ticket.save(update_fields=["team", "assignee", "version", "updated_at"])
+        # A change of team is public (members see which team is in charge); a
+        # change of person alone is internal: members never see who is absent.
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            kind=TicketEvent.Kind.ASSIGNED,
+            public=before["team"] != (team.name if team else ""),
+            actor=actor,
+            data={
+                "from": before,
+                "to": {"team": team.name if team else "", "assignee": str(assignee or "")},
+            },
+        )
+        if assignee is not None and assignee != actor:
+            _staff_notify(ticket, user=assignee, template="tickets/email/assigned", event=event)
+    return event

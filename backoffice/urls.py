@@ -1,0 +1,21 @@
+from django.urls import path
+
+from backoffice.views import inbox, phone, ticket
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", inbox.inbox, name="inbox"),
+    path("anruf/", phone.phone_start, name="phone_start"),
+    path(
+        "anruf/<str:member_number>/<slug:slug>/<str:channel>/",
+        phone.phone_form,
+        name="phone_form",
+    ),
+    path("anliegen/<str:reference>/", ticket.ticket_detail, name="ticket"),
+    path(
+        "anliegen/<str:reference>/dateien/<int:attachment_id>/",
+        ticket.attachment_download,
+        name="attachment",
+    ),
+]

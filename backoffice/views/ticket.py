@@ -1,0 +1,144 @@
+"""Working on one request: read, reply, note, change status, assign."""
+
+from django.contrib import messages
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from audit.services import access_record
+from backoffice.forms import AssignForm, ReplyForm, StatusForm
+from core.decorators import staff_required
+from members.models import Contract
+from tickets import services
+from tickets.models import Attachment, Ticket
+from tickets.selectors import get_ticket_for_staff
+
+CONFLICT = gettext_lazy(
+    "A colleague changed this request while you were working on it. Your input "
+    "has not been saved and is still in the form below: please look at the "
+    "latest history and send it again."
+)
+
+
+def _forms(ticket, data=None, files=None, action=None):
+    initial = {"version": ticket.version}
+    return {
+        "reply_form": ReplyForm(
+            data if action == "reply" else None,
+            files if action == "reply" else None,
+            initial=initial,
+        ),
+        "status_form": StatusForm(
+            data if action == "status" else None, initial={**initial, "status": ticket.status}
+        ),
+        "assign_form": AssignForm(
+            data if action == "assign" else None,
+            initial={**initial, "team": ticket.team_id, "assignee": ticket.assignee_id},
+        ),
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request, reference):
+    ticket = get_ticket_for_staff(request.user, reference)
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms = _forms(ticket, request.POST, request.FILES, action)
+    if action in ("reply", "status", "assign"):
+        form = forms[f"{action}_form"]
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "reply":
+                    services.ticket_reply(
+                        ticket=ticket,
+                        actor=request.user,
+                        body=data["body"],
+                        expected_version=data["version"],
+                        public=data["visibility"] == "public",
+                        ask_member=data["ask_member"],
+                        files=data["files"],
+                    )
+                    messages.success(request, _("Saved."))
+                elif action == "status":
+                    services.ticket_status_change(
+                        ticket=ticket,
+                        actor=request.user,
+                        status=data["status"],
+                        expected_version=data["version"],
+                    )
+                    messages.success(request, _("The status has been changed."))
+                else:
+                    services.ticket_assign(
+                        ticket=ticket,
+                        actor=request.user,
+                        team=data["team"],
+                        assignee=data["assignee"],
+                        expected_version=data["version"],
+                    )
+                    messages.success(request, _("The responsibility has been changed."))
+            except services.TicketConflict:
+                form.add_error(None, CONFLICT)
+            except services.TicketError:
+                form.add_error(None, _("This change is not possible for this request."))
+            else:
+                return redirect("backoffice:ticket", reference=reference)
+    else:
+        access_record(
+            request=request,
+            action="view",
+            subject=f"{ticket.reference}",
+            members=[ticket.member],
+        )
+    if request.method == "POST":
+        # Show the latest state (a conflict means it moved on), input kept.
+        ticket = get_ticket_for_staff(request.user, reference)
+    for form in forms.values():
+        if form.is_bound:
+            data = form.data.copy()
+            data["version"] = ticket.version
+            form.data = data
+    events = ticket.events.select_related("actor__member").prefetch_related("attachments")
+    contract = (
+        Contract.objects.current()
+        .filter(members=ticket.member)
+        .select_related("unit__building__estate")
+        .prefetch_related("members")
+        .first()
+    )
+    other_open = (
+        Ticket.objects.visible_to_staff(request.user)
+        .open()
+        .filter(member=ticket.member)
+        .exclude(pk=ticket.pk)
+        .select_related("request_type")[:10]
+    )
+    return render(
+        request,
+        "backoffice/ticket.html",
+        {
+            "ticket": ticket,
+            "events": events,
+            "contract": contract,
+            "other_open": other_open,
+            "answers": ticket.answer_rows(),
+            **forms,
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET"])
+def attachment_download(request, reference, attachment_id):
+    ticket = get_ticket_for_staff(request.user, reference)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, ticket=ticket)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not attachment.content_type.startswith("image/"),
+        filename=attachment.original_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,237 @@
+"""Staff work on one request: read with member context, reply, note,
+status, assignment; never overwrite a colleague silently."""
+
+import pytest
+
+from routing.models import Team
+from tests.helpers import de
+from tickets.models import Channel, Status, Ticket, TicketEvent
+from tickets.services import ticket_open
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ticket(cast, repair) -> Ticket:
+    team = Team.objects.get(name="Technik")
+    team.members.add(cast.hanna)
+    return ticket_open(
+        request_type=repair,
+        member=cast.alice.member,
+        answers={
+            "room": "kitchen",
+            "what": "Spüle verstopft",
+            "urgency": "normal",
+            "master_key": "no",
+        },
+        channel=Channel.PORTAL,
+        created_by=cast.alice,
+    )
+
+
+def url(ticket):
+    return f"/bearbeitung/anliegen/{ticket.reference}/"
+
+
+def test_a_handler_sees_the_ticket_with_member_context_and_it_is_audited(client, cast, ticket):
+    from audit.models import AccessLog
+
+    client.force_login(cast.hanna)
+    body = client.get(url(ticket)).content.decode()
+    assert "Spüle verstopft" in body
+    assert "Alice Ahrens" in body and "20001" in body
+    assert "Bob Ahrens" in body  # household
+    assert AccessLog.objects.filter(actor=cast.hanna, member=cast.alice.member).count() == 1
+
+
+def test_members_and_staff_outside_the_team_get_404(client, cast, ticket):
+    client.force_login(cast.alice)
+    assert client.get(url(ticket)).status_code == 404
+    client.force_login(cast.tom)  # team lead of no team here
+    assert client.get(url(ticket)).status_code == 404
+    client.force_login(cast.ada)  # admin sees all
+    assert client.get(url(ticket)).status_code == 200
+
+
+def test_a_public_reply_reaches_the_member(client, cast, ticket, outbox):
+    client.force_login(cast.hanna)
+    response = client.post(
+        url(ticket),
+        {
+            "action": "reply",
+            "version": ticket.version,
+            "visibility": "public",
+            "body": "Der Klempner kommt am Montag.",
+        },
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+    assert outbox[-1].to == ["alice@example.org"]
+    assert "Der Klempner kommt am Montag." in outbox[-1].body
+    client.force_login(cast.alice)
+    assert (
+        "Der Klempner kommt am Montag."
+        in client.get(f"/anliegen/{ticket.reference}/").content.decode()
+    )
+
+
+def test_an_internal_note_stays_internal(client, cast, ticket, outbox):
+    client.force_login(cast.hanna)
+    sent = len(outbox)
+    client.post(
+        url(ticket),
+        {
+            "action": "reply",
+            "version": ticket.version,
+            "visibility": "internal",
+            "body": "Mieterin ist schwerhörig, bitte klingeln.",
+        },
+    )
+    assert len(outbox) == sent
+    event = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.NOTE)
+    assert not event.public
+    client.force_login(cast.alice)
+    assert "schwerhörig" not in client.get(f"/anliegen/{ticket.reference}/").content.decode()
+
+
+def test_a_question_sets_waiting_and_the_answer_brings_it_back(client, cast, ticket, outbox):
+    client.force_login(cast.hanna)
+    client.post(
+        url(ticket),
+        {
+            "action": "reply",
+            "version": ticket.version,
+            "visibility": "public",
+            "ask_member": "on",
+            "body": "Wann sind Sie zu Hause?",
+        },
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING
+    client.force_login(cast.alice)
+    client.post(f"/anliegen/{ticket.reference}/", {"body": "Ab 8 Uhr."})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+
+
+def test_a_stale_form_is_refused_and_the_text_is_kept(client, cast, ticket):
+    client.force_login(cast.hanna)
+    stale = ticket.version
+    client.post(url(ticket), {"action": "status", "version": stale, "status": Status.IN_PROGRESS})
+    response = client.post(
+        url(ticket),
+        {"action": "reply", "version": stale, "visibility": "public", "body": "Mein langer Text"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        de(
+            "A colleague changed this request while you were working on it. Your input has not been saved and is still in the form below: please look at the latest history and send it again."
+        )
+        in body
+    )
+    assert "Mein langer Text" in body
+    assert not TicketEvent.objects.filter(ticket=ticket, body="Mein langer Text").exists()
+
+
+def test_resolution_notifies_and_assignment_tells_the_handler(client, cast, ticket, outbox):
+    client.force_login(cast.ada)
+    team = Team.objects.get(name="Technik")
+    client.post(
+        url(ticket),
+        {"action": "assign", "version": ticket.version, "team": team.pk, "assignee": cast.hanna.pk},
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee == cast.hanna
+    assert outbox[-1].to == ["hanna@example.org"]
+    # Same team, new person: internal only; the member never sees who.
+    assigned = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.ASSIGNED)
+    assert not assigned.public
+    client.force_login(cast.alice)
+    assert "Hanna" not in client.get(f"/anliegen/{ticket.reference}/").content.decode()
+    client.force_login(cast.ada)
+    client.post(
+        url(ticket), {"action": "status", "version": ticket.version, "status": Status.RESOLVED}
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and ticket.resolved_at is not None
+    assert outbox[-1].to == ["alice@example.org"]
+
+
+def test_an_assignee_outside_the_team_is_refused(client, cast, ticket):
+    client.force_login(cast.ada)
+    team = Team.objects.get(name="Technik")
+    response = client.post(
+        url(ticket),
+        {"action": "assign", "version": ticket.version, "team": team.pk, "assignee": cast.tom.pk},
+    )
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_the_detail_page_query_count_is_constant(
+    client, cast, ticket, django_assert_max_num_queries
+):
+    from tickets.services import ticket_reply
+
+    client.force_login(cast.hanna)
+    client.get(url(ticket))
+    for n in range(10):
+        ticket.refresh_from_db()
+        ticket_reply(
+            ticket=ticket,
+            actor=cast.hanna,
+            body=f"Notiz {n}",
+            expected_version=ticket.version,
+            public=False,
+        )
+    with django_assert_max_num_queries(12):
+        client.get(url(ticket))
+
+
+def test_wrong_methods(client, cast, ticket):
+    client.force_login(cast.hanna)
+    assert client.put(url(ticket)).status_code == 405
+
+
+def test_a_phone_call_becomes_a_ticket_the_member_sees(client, cast, repair, outbox):
+    client.force_login(cast.hanna)
+    response = client.post(
+        "/bearbeitung/anruf/",
+        {"member_number": "20001", "request_type": repair.pk, "channel": "phone"},
+    )
+    assert response["Location"] == f"/bearbeitung/anruf/20001/{repair.slug}/phone/"
+    response = client.post(
+        response["Location"],
+        {
+            "room": "hallway",
+            "what": "Licht im Flur kaputt (Anruf)",
+            "urgency": "normal",
+            "master_key": "yes",
+        },
+    )
+    ticket = Ticket.objects.get(answers__what="Licht im Flur kaputt (Anruf)")
+    assert response["Location"] == url(ticket)
+    assert (ticket.channel, ticket.created_by, ticket.member) == (
+        "phone",
+        cast.hanna,
+        cast.alice.member,
+    )
+    assert outbox[-1].to == ["alice@example.org"]
+    client.force_login(cast.alice)
+    assert ticket.reference in client.get("/anliegen/").content.decode()
+
+
+def test_a_phone_log_for_an_unknown_member_is_refused(client, cast, repair):
+    client.force_login(cast.hanna)
+    response = client.post(
+        "/bearbeitung/anruf/",
+        {"member_number": "99999", "request_type": repair.pk, "channel": "phone"},
+    )
+    assert response.status_code == 200
+    assert de("There is no member with this number.") in response.content.decode()
+    assert client.get(f"/bearbeitung/anruf/99999/{repair.slug}/phone/").status_code == 404
+    client.force_login(cast.alice)
+    assert client.get("/bearbeitung/anruf/").status_code == 404
