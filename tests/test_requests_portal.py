@@ -263,3 +263,22 @@ def test_references_are_unique_under_concurrency():
     assert errors == []
     assert len(results) == 80 and len(set(results)) == 80
     assert max(results) == "A-2040-000080"
+
+
+def test_a_resolved_request_can_be_rated_once(client, cast, repair):
+    client.force_login(cast.alice)
+    _file(client, repair)
+    client.post(f"/anliegen/neu/{repair.slug}/pruefen/")
+    ticket = Ticket.objects.get()
+    url = f"/anliegen/{ticket.reference}/bewerten/"
+    client.post(url, {"rating": "5"})
+    assert Ticket.objects.get().rating is None  # not resolved yet
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.RESOLVED)
+    client.post(url, {"rating": "9"})
+    assert Ticket.objects.get().rating is None  # out of range
+    client.post(url, {"rating": "4", "comment": "Schnell erledigt"})
+    client.post(url, {"rating": "1"})
+    ticket.refresh_from_db()
+    assert (ticket.rating, ticket.rating_comment) == (4, "Schnell erledigt")
+    client.force_login(cast.dave)
+    assert client.post(url, {"rating": "1"}).status_code == 404

@@ -186,3 +186,24 @@ class ReplyForm(forms.Form):
                 % {"count": settings.TICKET_ATTACHMENT_MAX_COUNT}
             )
         return [file_clean(upload) for upload in uploads]
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with how we handled your request?"),
+        coerce=int,
+        choices=[
+            (5, _("5 stars – very satisfied")),
+            (4, _("4 stars – satisfied")),
+            (3, _("3 stars – partly satisfied")),
+            (2, _("2 stars – dissatisfied")),
+            (1, _("1 star – very dissatisfied")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -4,6 +4,7 @@ create, and the immutable history of every ticket."""
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -274,6 +275,13 @@ class Ticket(TimeStampedModel):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    rating_comment = models.TextField(_("comment on the rating"), blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -297,6 +305,9 @@ class Ticket(TimeStampedModel):
             and self.resolved_at is not None
             and now - self.resolved_at <= datetime.timedelta(days=REOPEN_DAYS)
         )
+
+    def can_be_rated(self) -> bool:
+        return self.status in (Status.RESOLVED, Status.CLOSED) and self.rating is None
 
     def answer_rows(self) -> list[tuple[str, str]]:
         """(label, text) of each answer, in the words of the form as filed."""

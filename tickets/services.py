@@ -318,3 +318,14 @@ def ticket_assign(
         if assignee is not None and assignee != actor:
             _staff_notify(ticket, user=assignee, template="tickets/email/assigned", event=event)
     return event
+
+
+def ticket_rate(*, ticket: Ticket, user: User, rating: int, comment: str) -> None:
+    """Once resolved, a member may rate the handling once (1-5 stars)."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not ticket.can_be_rated():
+            raise TicketError("not ratable")
+        ticket.rating = rating
+        ticket.rating_comment = comment
+        ticket.save(update_fields=["rating", "rating_comment", "updated_at"])

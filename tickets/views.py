@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.decorators import member_required
 from tickets import services
-from tickets.forms import ReplyForm, RequestForm
+from tickets.forms import RatingForm, ReplyForm, RequestForm
 from tickets.models import Attachment, Category, Channel, Status, Ticket, TicketDraft, TicketEvent
 from tickets.selectors import (
     get_request_type_for_member,
@@ -203,6 +203,7 @@ def request_detail(request, reference):
             "answers": answers,
             "form": form,
             "can_reply": ticket.status != Status.CLOSED,
+            "rating_form": RatingForm() if ticket.can_be_rated() else None,
             "Kind": TicketEvent.Kind,
         },
     )
@@ -253,3 +254,25 @@ def draft_attachment_download(request, slug, attachment_id):
         content_type=attachment.content_type,
         filename=attachment.original_name,
     )
+
+
+@member_required
+@require_POST
+def request_rate(request, reference):
+    ticket = get_ticket_for_member(request.user, reference)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose between 1 and 5 stars."))
+        return redirect("tickets:detail", reference=reference)
+    try:
+        services.ticket_rate(
+            ticket=ticket,
+            user=request.user,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except services.TicketError:
+        messages.error(request, _("This request cannot be rated (again)."))
+    else:
+        messages.success(request, _("Thank you for your rating."))
+    return redirect("tickets:detail", reference=reference)
