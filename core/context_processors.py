@@ -23,3 +23,13 @@ def cooperative_cache_clear() -> None:
 
 def cooperative(request):
     return {"cooperative": cooperative_cached()}
+
+
+def unread_requests(request):
+    """The badge next to "My requests": tickets with news for this member."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_member:
+        return {}
+    from tickets.models import Ticket
+
+    return {"unread_requests": Ticket.objects.unread_for(user).count()}

@@ -235,3 +235,33 @@ def test_a_phone_log_for_an_unknown_member_is_refused(client, cast, repair):
     assert client.get(f"/bearbeitung/anruf/99999/{repair.slug}/phone/").status_code == 404
     client.force_login(cast.alice)
     assert client.get("/bearbeitung/anruf/").status_code == 404
+
+
+def test_the_member_sees_a_badge_until_reading_the_reply(client, cast, ticket):
+    client.force_login(cast.hanna)
+    client.post(
+        url(ticket),
+        {
+            "action": "reply",
+            "version": ticket.version,
+            "visibility": "public",
+            "body": "Termin am Montag?",
+        },
+    )
+    client.force_login(cast.bob)  # household partner has news too
+    assert 'class="badge"' in client.get("/anliegen/").content.decode()
+    client.force_login(cast.alice)
+    assert 'class="badge"' in client.get("/mein-bereich/").content.decode()
+    client.get(f"/anliegen/{ticket.reference}/")
+    assert 'class="badge"' not in client.get("/mein-bereich/").content.decode()
+    client.force_login(cast.bob)
+    assert 'class="badge"' in client.get("/anliegen/").content.decode()
+    # An internal note is no news for the member.
+    client.force_login(cast.hanna)
+    ticket.refresh_from_db()
+    client.post(
+        url(ticket),
+        {"action": "reply", "version": ticket.version, "visibility": "internal", "body": "intern"},
+    )
+    client.force_login(cast.alice)
+    assert 'class="badge"' not in client.get("/mein-bereich/").content.decode()

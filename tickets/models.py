@@ -209,6 +209,14 @@ class TicketQuerySet(models.QuerySet):
             Q(team__members=user) | Q(team__lead=user) | Q(assignee=user) | Q(team__isnull=True)
         ).distinct()
 
+    def unread_for(self, user) -> "TicketQuerySet":
+        """Tickets where the office did something the member has not seen yet."""
+        seen = TicketVisit.objects.filter(user=user, ticket=models.OuterRef("pk"))
+        return self.visible_to_member(user.member).filter(
+            Q(office_activity_at__isnull=False),
+            ~models.Exists(seen.filter(seen_at__gte=models.OuterRef("office_activity_at"))),
+        )
+
     def open(self) -> "TicketQuerySet":
         return self.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
 
@@ -275,6 +283,9 @@ class Ticket(TimeStampedModel):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # When the office last did something the member can see (reply, question,
+    # status): the portal badge counts tickets changed since the member's visit.
+    office_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
     rating = models.PositiveSmallIntegerField(
         _("rating"),
         null=True,
@@ -437,3 +448,19 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class TicketVisit(models.Model):
+    """When a member account last looked at a ticket (for the unread badge)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="visits")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ticket"], name="ticket_visit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.ticket_id}"

@@ -20,6 +20,7 @@ from tickets.models import (
     Ticket,
     TicketDraft,
     TicketEvent,
+    TicketVisit,
 )
 
 
@@ -177,7 +178,11 @@ def _status_set(ticket: Ticket, status: str, *, actor: User) -> TicketEvent:
     ticket.status = status
     ticket.resolved_at = timezone.now() if status == Status.RESOLVED else None
     ticket.version += 1
-    ticket.save(update_fields=["status", "resolved_at", "version", "updated_at"])
+    fields = ["status", "resolved_at", "version", "updated_at"]
+    if actor.is_staff:
+        ticket.office_activity_at = timezone.now()
+        fields.append("office_activity_at")
+    ticket.save(update_fields=fields)
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=TicketEvent.Kind.STATUS,
@@ -260,6 +265,9 @@ def ticket_reply(
                 _status_set(ticket, Status.IN_PROGRESS, actor=actor)
             else:
                 _bump(ticket)
+        if public:
+            ticket.office_activity_at = timezone.now()
+            ticket.save(update_fields=["office_activity_at"])
             _member_notify(ticket, template="tickets/email/reply", event=event)
         else:
             _bump(ticket)
@@ -329,3 +337,10 @@ def ticket_rate(*, ticket: Ticket, user: User, rating: int, comment: str) -> Non
         ticket.rating = rating
         ticket.rating_comment = comment
         ticket.save(update_fields=["rating", "rating_comment", "updated_at"])
+
+
+def ticket_visit(*, ticket: Ticket, user: User) -> None:
+    """Remember that this member account has seen the ticket as it is now."""
+    TicketVisit.objects.update_or_create(
+        user=user, ticket=ticket, defaults={"seen_at": timezone.now()}
+    )

@@ -188,6 +188,7 @@ def request_detail(request, reference):
             )
             messages.success(request, _("Your message has been sent."))
             return redirect("tickets:detail", reference=reference)
+    services.ticket_visit(ticket=ticket, user=request.user)
     events = (
         ticket.events.filter(public=True)
         .select_related("actor")
