@@ -265,3 +265,23 @@ def test_the_member_sees_a_badge_until_reading_the_reply(client, cast, ticket):
     )
     client.force_login(cast.alice)
     assert 'class="badge"' not in client.get("/mein-bereich/").content.decode()
+
+
+def test_a_text_block_fills_in_the_members_name_and_reference(client, cast, ticket):
+    from tickets.models import CannedResponse
+
+    block = CannedResponse.objects.create(
+        title="Termin",
+        body_de="Guten Tag {anrede},\nzu {vorgang} kommt Montag jemand. {unbekannt}\n{bearbeiter}",
+    )
+    CannedResponse.objects.create(
+        title="Nur Vermietung", body_de="x", team=Team.objects.create(name="Vermietung")
+    )
+    client.force_login(cast.hanna)
+    body = client.get(url(ticket) + f"?baustein={block.pk}").content.decode()
+    assert (
+        f"Guten Tag Frau Ahrens,\nzu {ticket.reference} kommt Montag jemand. {{unbekannt}}\nHanna Beispiel"
+        in body
+    )
+    assert "Nur Vermietung" not in body  # another team's block
+    assert client.get(url(ticket) + "?baustein=abc").status_code == 200

@@ -3,7 +3,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedAdminMixin
-from tickets.models import FieldKind, RequestField, RequestType, Ticket, TicketEvent
+from tickets.models import (
+    CannedResponse,
+    FieldKind,
+    RequestField,
+    RequestType,
+    Ticket,
+    TicketEvent,
+)
 
 
 class RequestFieldForm(forms.ModelForm):
@@ -107,3 +114,17 @@ class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "team"]
+    list_filter = ["team"]
+    search_fields = ["title", "body_de", "body_en"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        help_text = ", ".join(
+            f"{{{key}}} = {label}" for key, label in CannedResponse.PLACEHOLDERS.items()
+        )
+        kwargs["help_texts"] = {"body_de": help_text, "body_en": help_text}
+        return super().get_form(request, obj, **kwargs)

@@ -1,6 +1,7 @@
 """Working on one request: read, reply, note, change status, assign."""
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from backoffice.forms import AssignForm, ReplyForm, StatusForm
 from core.decorators import staff_required
 from members.models import Contract
 from tickets import services
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, CannedResponse, Ticket
 from tickets.selectors import get_ticket_for_staff
 
 CONFLICT = gettext_lazy(
@@ -22,13 +23,13 @@ CONFLICT = gettext_lazy(
 )
 
 
-def _forms(ticket, data=None, files=None, action=None):
+def _forms(ticket, data=None, files=None, action=None, reply_text=""):
     initial = {"version": ticket.version}
     return {
         "reply_form": ReplyForm(
             data if action == "reply" else None,
             files if action == "reply" else None,
-            initial=initial,
+            initial={**initial, "body": reply_text},
         ),
         "status_form": StatusForm(
             data if action == "status" else None, initial={**initial, "status": ticket.status}
@@ -40,12 +41,30 @@ def _forms(ticket, data=None, files=None, action=None):
     }
 
 
+def _canned(ticket):
+    return CannedResponse.objects.filter(Q(team__isnull=True) | Q(team=ticket.team_id))
+
+
+def _member_language(ticket) -> str:
+    user = getattr(ticket.member, "user", None)
+    return user.language if user is not None else ticket.member.preferred_language
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, reference):
     ticket = get_ticket_for_staff(request.user, reference)
     action = request.POST.get("action") if request.method == "POST" else None
-    forms = _forms(ticket, request.POST, request.FILES, action)
+    canned = _canned(ticket)
+    reply_text = ""
+    chosen = request.GET.get("baustein", "")
+    if chosen.isdigit():
+        response = canned.filter(pk=int(chosen)).first()
+        if response is not None:
+            reply_text = response.render(
+                ticket=ticket, handler=request.user, language=_member_language(ticket)
+            )
+    forms = _forms(ticket, request.POST, request.FILES, action, reply_text)
     if action in ("reply", "status", "assign"):
         form = forms[f"{action}_form"]
         if form.is_valid():
@@ -124,6 +143,7 @@ def ticket_detail(request, reference):
             "contract": contract,
             "other_open": other_open,
             "answers": ticket.answer_rows(),
+            "canned": canned,
             **forms,
         },
     )
