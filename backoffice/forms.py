@@ -51,3 +51,17 @@ class AssignForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].label_from_instance = lambda user: user.get_full_name()
+
+
+class ReferenceForm(VersionedForm):
+    """Merge into, or link with, another request given by its reference."""
+
+    reference = forms.RegexField(
+        label=_("Reference of the other request"),
+        regex=r"^\s*A-\d{4}-\d{6}\s*$",
+        error_messages={"invalid": _("Enter a reference like A-2026-000123.")},
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+
+    def clean_reference(self):
+        return self.cleaned_data["reference"].strip()

@@ -285,3 +285,74 @@ def test_a_text_block_fills_in_the_members_name_and_reference(client, cast, tick
     )
     assert "Nur Vermietung" not in body  # another team's block
     assert client.get(url(ticket) + "?baustein=abc").status_code == 200
+
+
+def test_a_duplicate_is_merged_and_the_member_is_pointed_to_the_original(client, cast, ticket):
+    duplicate = ticket_open(
+        request_type=ticket.request_type,
+        member=cast.alice.member,
+        answers={
+            "room": "kitchen",
+            "what": "Spüle (nochmal)",
+            "urgency": "normal",
+            "master_key": "no",
+        },
+        channel=Channel.PHONE,
+        created_by=cast.hanna,
+    )
+    client.force_login(cast.hanna)
+    response = client.post(
+        f"/bearbeitung/anliegen/{duplicate.reference}/",
+        {
+            "action": "merge",
+            "merge-version": duplicate.version,
+            "merge-reference": ticket.reference,
+        },
+    )
+    assert response["Location"] == url(ticket)
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into == ticket and duplicate.status == Status.CLOSED
+    client.force_login(cast.alice)
+    body = client.get(f"/anliegen/{duplicate.reference}/").content.decode()
+    assert f'href="/anliegen/{ticket.reference}/"' in body
+
+
+def test_merging_needs_the_same_member_and_a_real_reference(client, cast, ticket):
+    other = ticket_open(
+        request_type=ticket.request_type,
+        member=cast.dave.member,
+        answers={"room": "kitchen", "what": "anderes", "urgency": "normal", "master_key": "no"},
+        channel=Channel.PHONE,
+        created_by=cast.hanna,
+    )
+    client.force_login(cast.ada)
+    for reference in [other.reference, "A-1999-000001", "quatsch"]:
+        response = client.post(
+            url(ticket),
+            {"action": "merge", "merge-version": ticket.version, "merge-reference": reference},
+        )
+        assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.merged_into is None and ticket.status == Status.RECEIVED
+
+
+def test_requests_of_neighbours_can_be_linked(client, cast, ticket):
+    other = ticket_open(
+        request_type=ticket.request_type,
+        member=cast.dave.member,
+        answers={
+            "room": "cellar",
+            "what": "Wasser im Keller",
+            "urgency": "normal",
+            "master_key": "no",
+        },
+        channel=Channel.PHONE,
+        created_by=cast.hanna,
+    )
+    client.force_login(cast.ada)
+    client.post(
+        url(ticket),
+        {"action": "link", "link-version": ticket.version, "link-reference": other.reference},
+    )
+    assert list(other.related.all()) == [ticket]
+    assert other.reference in client.get(url(ticket)).content.decode()

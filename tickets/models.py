@@ -294,6 +294,15 @@ class Ticket(TimeStampedModel):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+    )
+    related = models.ManyToManyField("self", verbose_name=_("related requests"), blank=True)
     # When the office last did something the member can see (reply, question,
     # status): the portal badge counts tickets changed since the member's visit.
     office_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -360,6 +369,8 @@ class TicketEvent(models.Model):
         NOTE = "note", _("internal note")
         STATUS = "status", _("status changed")
         ASSIGNED = "assigned", _("responsibility changed")
+        MERGED = "merged", _("merged")
+        LINKED = "linked", _("linked")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

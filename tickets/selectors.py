@@ -10,7 +10,7 @@ def get_ticket_for_member(user: User, reference: str) -> Ticket:
     else 404 (never 403: a stranger learns nothing about other references)."""
     ticket = (
         Ticket.objects.visible_to_member(user.member)
-        .select_related("request_type", "team", "unit__building", "member")
+        .select_related("request_type", "team", "unit__building", "member", "merged_into")
         .filter(reference=reference)
         .first()
     )
@@ -39,7 +39,13 @@ def get_ticket_for_staff(user: User, reference: str) -> Ticket:
     ticket = (
         Ticket.objects.visible_to_staff(user)
         .select_related(
-            "request_type", "team", "assignee", "member", "unit__building__estate", "created_by"
+            "request_type",
+            "team",
+            "assignee",
+            "member",
+            "unit__building__estate",
+            "created_by",
+            "merged_into",
         )
         .filter(reference=reference)
         .first()

@@ -344,3 +344,60 @@ def ticket_visit(*, ticket: Ticket, user: User) -> None:
     TicketVisit.objects.update_or_create(
         user=user, ticket=ticket, defaults={"seen_at": timezone.now()}
     )
+
+
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User, expected_version: int) -> None:
+    """Fold a duplicate into another request of the same member: the
+    duplicate is closed and points to the target, which the member sees."""
+    if source.pk == target.pk or source.member_id != target.member_id:
+        raise TicketError("not mergeable")
+    with transaction.atomic():
+        source = _locked(source, expected_version)
+        if source.merged_into_id:
+            raise TicketError("already merged")
+        source.merged_into = target
+        source.status = Status.CLOSED
+        source.closed_at = timezone.now()
+        source.office_activity_at = source.closed_at
+        source.version += 1
+        source.save(
+            update_fields=[
+                "merged_into",
+                "status",
+                "closed_at",
+                "office_activity_at",
+                "version",
+                "updated_at",
+            ]
+        )
+        TicketEvent.objects.create(
+            ticket=source,
+            kind=TicketEvent.Kind.MERGED,
+            public=True,
+            actor=actor,
+            data={"into": target.reference},
+        )
+        TicketEvent.objects.create(
+            ticket=target,
+            kind=TicketEvent.Kind.MERGED,
+            public=True,
+            actor=actor,
+            data={"from": source.reference},
+        )
+        Attachment.objects.filter(ticket=source).update(ticket=target)
+        Ticket.objects.filter(pk=target.pk).update(version=F("version") + 1)
+
+
+def ticket_link(*, ticket: Ticket, other: Ticket, actor: User) -> None:
+    """Mark two requests as related (e.g. the same leak reported by neighbours)."""
+    if ticket.pk == other.pk:
+        raise TicketError("same ticket")
+    with transaction.atomic():
+        ticket.related.add(other)
+        TicketEvent.objects.create(
+            ticket=ticket,
+            kind=TicketEvent.Kind.LINKED,
+            public=False,
+            actor=actor,
+            data={"with": other.reference},
+        )

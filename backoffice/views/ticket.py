@@ -1,7 +1,7 @@
 """Working on one request: read, reply, note, change status, assign."""
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,12 +9,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from audit.services import access_record
-from backoffice.forms import AssignForm, ReplyForm, StatusForm
+from backoffice.forms import AssignForm, ReferenceForm, ReplyForm, StatusForm
 from core.decorators import staff_required
 from members.models import Contract
 from tickets import services
-from tickets.models import Attachment, CannedResponse, Ticket
+from tickets.models import Attachment, CannedResponse, Status, Ticket
 from tickets.selectors import get_ticket_for_staff
+
+CLOSED_STATES = (Status.RESOLVED, Status.CLOSED)
 
 CONFLICT = gettext_lazy(
     "A colleague changed this request while you were working on it. Your input "
@@ -33,6 +35,12 @@ def _forms(ticket, data=None, files=None, action=None, reply_text=""):
         ),
         "status_form": StatusForm(
             data if action == "status" else None, initial={**initial, "status": ticket.status}
+        ),
+        "merge_form": ReferenceForm(
+            data if action == "merge" else None, initial=initial, prefix="merge"
+        ),
+        "link_form": ReferenceForm(
+            data if action == "link" else None, initial=initial, prefix="link"
         ),
         "assign_form": AssignForm(
             data if action == "assign" else None,
@@ -65,7 +73,7 @@ def ticket_detail(request, reference):
                 ticket=ticket, handler=request.user, language=_member_language(ticket)
             )
     forms = _forms(ticket, request.POST, request.FILES, action, reply_text)
-    if action in ("reply", "status", "assign"):
+    if action in ("reply", "status", "assign", "merge", "link"):
         form = forms[f"{action}_form"]
         if form.is_valid():
             data = form.cleaned_data
@@ -89,6 +97,28 @@ def ticket_detail(request, reference):
                         expected_version=data["version"],
                     )
                     messages.success(request, _("The status has been changed."))
+                elif action in ("merge", "link"):
+                    other = (
+                        Ticket.objects.visible_to_staff(request.user)
+                        .filter(reference=data["reference"])
+                        .first()
+                    )
+                    if other is None:
+                        raise services.TicketError("unknown reference")
+                    if action == "merge":
+                        services.ticket_merge(
+                            source=ticket,
+                            target=other,
+                            actor=request.user,
+                            expected_version=data["version"],
+                        )
+                        messages.success(
+                            request,
+                            _("Merged into %(reference)s.") % {"reference": other.reference},
+                        )
+                        return redirect("backoffice:ticket", reference=other.reference)
+                    services.ticket_link(ticket=ticket, other=other, actor=request.user)
+                    messages.success(request, _("The requests are now linked."))
                 else:
                     services.ticket_assign(
                         ticket=ticket,
@@ -127,13 +157,22 @@ def ticket_detail(request, reference):
         .prefetch_related("members")
         .first()
     )
-    other_open = (
-        Ticket.objects.visible_to_staff(request.user)
-        .open()
-        .filter(member=ticket.member)
-        .exclude(pk=ticket.pk)
-        .select_related("request_type")[:10]
+    # Other open requests of the member and linked requests in one query.
+    linked = Ticket.related.through.objects.filter(
+        from_ticket_id=ticket.pk, to_ticket_id=OuterRef("pk")
     )
+    nearby = list(
+        Ticket.objects.visible_to_staff(request.user)
+        .exclude(pk=ticket.pk)
+        .filter((Q(member=ticket.member) & ~Q(status__in=CLOSED_STATES)) | Exists(linked))
+        .annotate(is_related=Exists(linked))
+        .select_related("request_type")
+        .order_by("-created_at")[:30]
+    )
+    other_open = [
+        t for t in nearby if t.member_id == ticket.member_id and t.status not in CLOSED_STATES
+    ]
+    related = [t for t in nearby if t.is_related]
     return render(
         request,
         "backoffice/ticket.html",
@@ -144,6 +183,7 @@ def ticket_detail(request, reference):
             "other_open": other_open,
             "answers": ticket.answer_rows(),
             "canned": canned,
+            "related": related,
             **forms,
         },
     )
