@@ -356,3 +356,50 @@ def test_requests_of_neighbours_can_be_linked(client, cast, ticket):
     )
     assert list(other.related.all()) == [ticket]
     assert other.reference in client.get(url(ticket)).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_answering_at_once_never_both_win(cast, repair):
+    """Real threads, real transactions: one reply is saved, the other gets a
+    conflict - on PostgreSQL (row lock) and on SQLite (serialised writers)."""
+    import threading
+
+    from django.db import connections
+
+    from tickets.services import TicketConflict, ticket_reply
+
+    ticket = ticket_open(
+        request_type=repair,
+        member=cast.alice.member,
+        answers={"room": "kitchen", "what": "Herd", "urgency": "normal", "master_key": "no"},
+        channel=Channel.PORTAL,
+        created_by=cast.alice,
+    )
+    version = ticket.version
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def answer(n):
+        try:
+            barrier.wait()
+            ticket_reply(
+                ticket=ticket,
+                actor=cast.hanna,
+                body=f"Antwort {n}",
+                expected_version=version,
+                public=False,
+            )
+            outcomes.append("saved")
+        except TicketConflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=answer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "saved"]
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE).count() == 1
+    assert Ticket.objects.get(pk=ticket.pk).version == version + 1
