@@ -251,7 +251,9 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     _household(alice_unit, [alice_member, bob_member], datetime.date(2015, 9, 1))
     _household(dave_unit, [dave_member], datetime.date(2019, 1, 1))
 
-    return Cast(
+    from tickets.demo import tickets_demo_ensure
+
+    cast = Cast(
         alice=_member_account(alice_member, "alice@example.org"),
         bob=_member_account(bob_member, "bob@example.org"),
         dave=_member_account(dave_member, "dave@example.org"),
@@ -259,6 +261,8 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
         tom=tom,
         ada=ada,
     )
+    tickets_demo_ensure()
+    return cast
 
 
 def _cast_unit(number, street, floor, position, rooms, area) -> Unit:

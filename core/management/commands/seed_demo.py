@@ -11,6 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         cast = build_demo()
+        self._sample_requests(cast)
         # One member without an account, with a fresh code to try activation.
         newcomer = (
             Member.objects.filter(user__isnull=True)
@@ -30,4 +31,47 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Activation: member number {member.member_number}, code {code} "
             f"(valid until {expires_at:%d.%m.%Y})"
+        )
+
+    def _sample_requests(self, cast):
+        """Two requests of Alice's, so the portal and the back office have
+        something to show; only once (keyed on Alice having none)."""
+        from tickets.models import Channel, RequestType, Status, Ticket
+        from tickets.services import ticket_open, ticket_reply, ticket_status_change
+
+        member = cast.alice.member
+        if Ticket.objects.filter(member=member).exists():
+            return
+        repair = ticket_open(
+            request_type=RequestType.objects.get(slug="schadensmeldung"),
+            member=member,
+            answers={
+                "room": "bathroom",
+                "what": "Der Wasserhahn am Waschbecken tropft ständig.",
+                "urgency": "normal",
+                "master_key": "yes",
+            },
+            channel=Channel.PORTAL,
+            created_by=cast.alice,
+        )
+        ticket_reply(
+            ticket=repair,
+            actor=cast.hanna,
+            body="Guten Tag Frau Ahrens, die Firma Klempner Schulz meldet sich bei Ihnen "
+            "für einen Termin.",
+            expected_version=repair.version,
+            public=True,
+        )
+        certificate = ticket_open(
+            request_type=RequestType.objects.get(slug="mitgliedsbescheinigung"),
+            member=member,
+            answers={"purpose": "Wohngeldantrag", "delivery": "post"},
+            channel=Channel.PHONE,
+            created_by=cast.hanna,
+        )
+        ticket_status_change(
+            ticket=certificate,
+            actor=cast.hanna,
+            status=Status.RESOLVED,
+            expected_version=certificate.version,
         )

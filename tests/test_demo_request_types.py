@@ -1,0 +1,81 @@
+"""Every demo form can be filed by a member, in German and in English."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tickets.demo import TYPES, tickets_demo_ensure
+from tickets.models import FieldKind, RequestField, RequestType, Ticket
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = {
+    FieldKind.TEXT: "Beispiel",
+    FieldKind.TEXTAREA: "Ein längerer Text\nmit zwei Zeilen.",
+    FieldKind.DATE: "2026-12-01",
+    FieldKind.YESNO: "yes",
+    FieldKind.ROOM: "kitchen",
+    FieldKind.IBAN: "DE02 1203 0000 0000 2020 51",
+}
+
+
+def _answer(field: RequestField, language: str):
+    if field.kind in (FieldKind.CHOICE,):
+        return field.choice_list()[0]["value"]
+    if field.kind == FieldKind.MULTICHOICE:
+        return [field.choice_list()[0]["value"]]
+    if field.kind == FieldKind.NUMBER:
+        number = str(field.min_value if field.min_value is not None else 1)
+        return number.replace(".", ",") if language == "de" else number
+    if field.kind == FieldKind.FILE:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
+        return SimpleUploadedFile("bild.png", buffer.getvalue(), content_type="image/png")
+    return SAMPLE[field.kind]
+
+
+def test_the_demo_has_13_complete_types_and_reruns_cleanly(cast):
+    tickets_demo_ensure()
+    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 13
+    for request_type in RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]):
+        assert request_type.name_de and request_type.name_en and request_type.default_team
+        assert request_type.fields.filter(required=True).exists()
+        for field in request_type.fields.filter(kind__in=[FieldKind.CHOICE, FieldKind.MULTICHOICE]):
+            choices = field.choice_list()
+            assert len(choices) >= 2 and all(c["de"] and c["en"] for c in choices)
+    field = RequestField.objects.get(request_type__slug="allgemein", key="subject")
+    field.label_de = "verändert"
+    field.save()
+    RequestField.objects.create(
+        request_type=field.request_type,
+        key="extra",
+        kind=FieldKind.TEXT,
+        label_de="x",
+        label_en="x",
+    )
+    tickets_demo_ensure()
+    assert RequestField.objects.get(pk=field.pk).label_de == "Betreff"
+    assert not RequestField.objects.filter(key="extra").exists()
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("slug", [t["slug"] for t in TYPES])
+def test_a_member_files_each_demo_form(client, cast, slug, language):
+    client.force_login(cast.alice)
+    client.post("/sprache/", {"language": language, "next": "/"})
+    request_type = RequestType.objects.get(slug=slug)
+    page = client.get(f"/anliegen/neu/{slug}/")
+    assert page.status_code == 200
+    name = request_type.name_en if language == "en" else request_type.name_de
+    assert name in page.content.decode()
+    data = {field.key: _answer(field, language) for field in request_type.fields.all()}
+    response = client.post(f"/anliegen/neu/{slug}/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    response = client.post(f"/anliegen/neu/{slug}/pruefen/")
+    ticket = Ticket.objects.get(request_type=request_type)
+    assert response["Location"] == f"/anliegen/{ticket.reference}/"
+    assert ticket.team == request_type.default_team
+    detail = client.get(response["Location"]).content.decode()
+    assert name in detail

@@ -1,0 +1,492 @@
+"""Demo teams and the 13 pre-made request forms of the demo cooperative.
+
+Idempotent: teams by name, types by slug, fields by (type, key); fields no
+longer listed for a demo type are removed, so re-running restores the demo."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User
+from routing.models import Team
+from tickets.models import Category, FieldKind, RequestField, RequestType
+
+TEAMS = ["Vermietung", "Technik", "Mitgliederwesen", "Rechnungswesen", "Hausverwaltung"]
+
+C = RequestType.Audience.CONTRACT_HOLDERS
+M = RequestType.Audience.MEMBERS
+FILE_HINT = ("Bis zu 10 Fotos oder Dateien.", "Up to 10 photos or files.")
+
+
+def f(key, kind, de, en, required=True, hint=("", ""), choices="", low=None, high=None):
+    return {
+        "key": key,
+        "kind": kind,
+        "label_de": de,
+        "label_en": en,
+        "required": required,
+        "help_de": hint[0],
+        "help_en": hint[1],
+        "choices": choices,
+        "min_value": Decimal(low) if low is not None else None,
+        "max_value": Decimal(high) if high is not None else None,
+    }
+
+
+TYPES = [
+    {
+        "slug": "schadensmeldung",
+        "name": ("Schadensmeldung / Reparatur", "Repair report"),
+        "help": (
+            "Melden Sie uns einen Schaden in Ihrer Wohnung oder im Haus. Bei Gefahr "
+            "(Wasserrohrbruch, Gasgeruch, Stromausfall) rufen Sie bitte sofort den Notdienst an.",
+            "Report damage in your apartment or the building. In an emergency (burst pipe, "
+            "smell of gas, power failure) please call the emergency service at once.",
+        ),
+        "category": Category.REPAIR,
+        "audience": C,
+        "team": "Technik",
+        "position": 10,
+        "fields": [
+            f("room", FieldKind.ROOM, "Wo ist der Schaden?", "Where is the damage?"),
+            f(
+                "what",
+                FieldKind.TEXTAREA,
+                "Was ist kaputt?",
+                "What is broken?",
+                hint=("Beschreiben Sie kurz, was Sie sehen.", "Briefly describe what you see."),
+            ),
+            f("since", FieldKind.DATE, "Seit wann?", "Since when?", required=False),
+            f(
+                "urgency",
+                FieldKind.CHOICE,
+                "Wie dringend ist es?",
+                "How urgent is it?",
+                hint=(
+                    "Im Notfall rufen Sie bitte sofort den Notdienst an – Tag und Nacht.",
+                    "In an emergency please call the emergency service at once – day and night.",
+                ),
+                choices="normal|Normal|Normal\ndringend|Dringend (heute oder morgen)|Urgent (today or tomorrow)\n"
+                "notfall|Notfall (Gefahr, Wasser, Strom, Gas)|Emergency (danger, water, electricity, gas)",
+            ),
+            f("photos", FieldKind.FILE, "Fotos", "Photos", required=False, hint=FILE_HINT),
+            f(
+                "master_key",
+                FieldKind.YESNO,
+                "Darf die Handwerkerin oder der Handwerker mit dem Generalschlüssel hinein, wenn Sie nicht da sind?",
+                "May the craftsperson enter with the master key when you are not at home?",
+            ),
+        ],
+    },
+    {
+        "slug": "mitgliedsbescheinigung",
+        "name": ("Mitgliedsbescheinigung", "Membership certificate"),
+        "help": (
+            "Wir bestätigen Ihnen Ihre Mitgliedschaft und Ihre Geschäftsanteile.",
+            "We confirm your membership and your shares.",
+        ),
+        "category": Category.MEMBERSHIP,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 10,
+        "fields": [
+            f(
+                "purpose",
+                FieldKind.TEXT,
+                "Wofür benötigen Sie die Bescheinigung?",
+                "What do you need the certificate for?",
+                required=False,
+            ),
+            f(
+                "delivery",
+                FieldKind.CHOICE,
+                "Wie möchten Sie sie erhalten?",
+                "How would you like to receive it?",
+                choices="post|Per Post|By post\nemail|Per E-Mail|By e-mail",
+            ),
+        ],
+    },
+    {
+        "slug": "bankverbindung",
+        "name": ("Bankverbindung ändern", "Change bank details"),
+        "help": (
+            "Ab dem gewählten Datum buchen wir die Nutzungsgebühr von diesem Konto ab.",
+            "From the chosen date we collect the monthly fee from this account.",
+        ),
+        "category": Category.PAYMENTS,
+        "audience": M,
+        "team": "Rechnungswesen",
+        "position": 10,
+        "fields": [
+            f(
+                "account_holder",
+                FieldKind.TEXT,
+                "Kontoinhaberin oder Kontoinhaber",
+                "Account holder",
+            ),
+            f(
+                "iban",
+                FieldKind.IBAN,
+                "IBAN",
+                "IBAN",
+                hint=("z. B. DE02 1203 0000 0000 2020 51", "e.g. DE02 1203 0000 0000 2020 51"),
+            ),
+            f("valid_from", FieldKind.DATE, "Gültig ab", "Valid from"),
+            f(
+                "sepa_consent",
+                FieldKind.YESNO,
+                "Erteilen Sie uns ein SEPA-Lastschriftmandat für dieses Konto?",
+                "Do you give us a SEPA direct debit mandate for this account?",
+            ),
+        ],
+    },
+    {
+        "slug": "namensaenderung",
+        "name": ("Namensänderung", "Change of name"),
+        "help": (
+            "Bitte fügen Sie eine Kopie der Urkunde bei, wenn Sie eine haben.",
+            "Please attach a copy of the certificate if you have one.",
+        ),
+        "category": Category.MEMBERSHIP,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 20,
+        "fields": [
+            f("new_last_name", FieldKind.TEXT, "Neuer Nachname", "New last name"),
+            f(
+                "reason",
+                FieldKind.CHOICE,
+                "Grund",
+                "Reason",
+                choices="marriage|Heirat|Marriage\ndivorce|Scheidung|Divorce\nother|Anderer Grund|Other reason",
+            ),
+            f("effective_date", FieldKind.DATE, "Gültig seit", "Valid since"),
+            f(
+                "document",
+                FieldKind.FILE,
+                "Urkunde",
+                "Certificate",
+                required=False,
+                hint=(
+                    "z. B. Kopie der Heiratsurkunde.",
+                    "e.g. a copy of the marriage certificate.",
+                ),
+            ),
+        ],
+    },
+    {
+        "slug": "parkplatz",
+        "name": ("Parkplatz oder Garage anfragen", "Parking space or garage"),
+        "help": (
+            "Wir setzen Sie auf die Warteliste Ihrer Wohnanlage.",
+            "We put you on the waiting list of your estate.",
+        ),
+        "category": Category.APARTMENT,
+        "audience": C,
+        "team": "Vermietung",
+        "position": 30,
+        "fields": [
+            f(
+                "kind",
+                FieldKind.CHOICE,
+                "Was suchen Sie?",
+                "What are you looking for?",
+                choices="stellplatz|Stellplatz|Parking space\ngarage|Garage|Garage\n"
+                "ebike|Fahrrad- oder E-Bike-Stellplatz|Bicycle or e-bike space",
+            ),
+            f("from_date", FieldKind.DATE, "Ab wann?", "From when?", required=False),
+            f("remarks", FieldKind.TEXTAREA, "Bemerkungen", "Remarks", required=False),
+        ],
+    },
+    {
+        "slug": "gaestewohnung",
+        "name": ("Gästewohnung anfragen", "Guest apartment"),
+        "help": (
+            "Für Ihren Besuch – solange die Gästewohnung frei ist.",
+            "For your visitors – while the guest apartment is free.",
+        ),
+        "category": Category.APARTMENT,
+        "audience": M,
+        "team": "Vermietung",
+        "position": 40,
+        "fields": [
+            f("arrival", FieldKind.DATE, "Anreise", "Arrival"),
+            f("departure", FieldKind.DATE, "Abreise", "Departure"),
+            f(
+                "guests",
+                FieldKind.NUMBER,
+                "Anzahl der Gäste",
+                "Number of guests",
+                low="1",
+                high="6",
+            ),
+            f("remarks", FieldKind.TEXTAREA, "Bemerkungen", "Remarks", required=False),
+        ],
+    },
+    {
+        "slug": "wohnungswechsel",
+        "name": ("Wohnungswechsel oder Wohnungstausch", "Move to another apartment or swap"),
+        "help": (
+            "Sie möchten innerhalb der Genossenschaft umziehen? Wir beraten Sie gern.",
+            "You would like to move within the cooperative? We are happy to advise you.",
+        ),
+        "category": Category.APARTMENT,
+        "audience": C,
+        "team": "Vermietung",
+        "position": 20,
+        "fields": [
+            f(
+                "reason",
+                FieldKind.CHOICE,
+                "Warum möchten Sie wechseln?",
+                "Why would you like to move?",
+                choices="bigger|Größere Wohnung|Bigger apartment\nsmaller|Kleinere Wohnung|Smaller apartment\n"
+                "barrier_free|Barrierearme Wohnung|Barrier-free apartment\nother|Anderer Grund|Other reason",
+            ),
+            f(
+                "rooms",
+                FieldKind.NUMBER,
+                "Gewünschte Zimmerzahl",
+                "Number of rooms wanted",
+                required=False,
+                low="1",
+                high="6",
+            ),
+            f(
+                "estate_wish",
+                FieldKind.TEXT,
+                "Wunsch-Wohnanlage",
+                "Preferred estate",
+                required=False,
+            ),
+            f("remarks", FieldKind.TEXTAREA, "Bemerkungen", "Remarks", required=False),
+        ],
+    },
+    {
+        "slug": "kuendigung",
+        "name": ("Kündigung des Nutzungsvertrags", "Notice of termination of the contract"),
+        "help": (
+            "Die gesetzliche Kündigungsfrist beträgt drei Monate. Alle Vertragspartner müssen "
+            "einverstanden sein; wir senden Ihnen die Bestätigung zur Unterschrift.",
+            "The statutory notice period is three months. All contract holders must agree; "
+            "we send you the confirmation to sign.",
+        ),
+        "category": Category.APARTMENT,
+        "audience": C,
+        "team": "Vermietung",
+        "position": 50,
+        "fields": [
+            f("end_date", FieldKind.DATE, "Zum", "Ending on"),
+            f("new_address", FieldKind.TEXTAREA, "Neue Anschrift", "New address", required=False),
+            f(
+                "handover_phone",
+                FieldKind.TEXT,
+                "Telefon für die Wohnungsübergabe",
+                "Phone for the handover",
+                required=False,
+            ),
+            f(
+                "confirmation",
+                FieldKind.YESNO,
+                "Alle Vertragspartner sind einverstanden",
+                "All contract holders agree",
+            ),
+        ],
+    },
+    {
+        "slug": "genehmigung",
+        "name": (
+            "Genehmigung (Untervermietung, Haustier, Umbau)",
+            "Permission (subletting, pet, alterations)",
+        ),
+        "help": (
+            "Für manches brauchen Sie unsere Zustimmung. Beschreiben Sie Ihr Vorhaben.",
+            "Some things need our consent. Describe what you plan.",
+        ),
+        "category": Category.APARTMENT,
+        "audience": C,
+        "team": "Hausverwaltung",
+        "position": 60,
+        "fields": [
+            f(
+                "subject",
+                FieldKind.CHOICE,
+                "Worum geht es?",
+                "What is it about?",
+                choices="untervermietung|Untervermietung|Subletting\nhaustier|Haustier|Pet\n"
+                "umbau|Bauliche Veränderung|Structural alteration\nother|Etwas anderes|Something else",
+            ),
+            f("description", FieldKind.TEXTAREA, "Beschreibung", "Description"),
+            f(
+                "attachments",
+                FieldKind.FILE,
+                "Unterlagen",
+                "Documents",
+                required=False,
+                hint=FILE_HINT,
+            ),
+        ],
+    },
+    {
+        "slug": "schluessel",
+        "name": ("Schlüssel oder Transponder", "Keys and transponders"),
+        "help": (
+            "Verlorene Schlüssel melden Sie bitte sofort.",
+            "Please report lost keys at once.",
+        ),
+        "category": Category.REPAIR,
+        "audience": C,
+        "team": "Hausverwaltung",
+        "position": 20,
+        "fields": [
+            f(
+                "need",
+                FieldKind.CHOICE,
+                "Was brauchen Sie?",
+                "What do you need?",
+                choices="lost|Schlüssel verloren|Key lost\nadditional|Zusätzlicher Schlüssel|Additional key\n"
+                "broken|Schlüssel oder Transponder defekt|Key or transponder broken",
+            ),
+            f("count", FieldKind.NUMBER, "Anzahl", "Number", low="1", high="10"),
+            f(
+                "key_kind",
+                FieldKind.TEXT,
+                "Welche Schlüssel?",
+                "Which keys?",
+                required=False,
+                hint=("z. B. Haustür, Briefkasten", "e.g. front door, letter box"),
+            ),
+        ],
+    },
+    {
+        "slug": "zaehlerstand",
+        "name": ("Zählerstand melden", "Report a meter reading"),
+        "help": (
+            "Die Zählernummer steht auf dem Zähler.",
+            "The meter number is printed on the meter.",
+        ),
+        "category": Category.PAYMENTS,
+        "audience": C,
+        "team": "Rechnungswesen",
+        "position": 20,
+        "fields": [
+            f(
+                "meter_kind",
+                FieldKind.CHOICE,
+                "Welcher Zähler?",
+                "Which meter?",
+                choices="water_cold|Kaltwasser|Cold water\nwater_hot|Warmwasser|Hot water\n"
+                "heating|Heizung|Heating\nelectricity|Strom|Electricity",
+            ),
+            f("meter_number", FieldKind.TEXT, "Zählernummer", "Meter number"),
+            f("reading", FieldKind.NUMBER, "Zählerstand", "Reading", low="0"),
+            f("reading_date", FieldKind.DATE, "Abgelesen am", "Read on"),
+            f("photo", FieldKind.FILE, "Foto des Zählers", "Photo of the meter", required=False),
+        ],
+    },
+    {
+        "slug": "nebenkosten",
+        "name": ("Frage zur Nebenkostenabrechnung", "Question about the service charge statement"),
+        "help": (
+            "Nennen Sie bitte das Abrechnungsjahr und Ihre Frage.",
+            "Please tell us the year and your question.",
+        ),
+        "category": Category.PAYMENTS,
+        "audience": C,
+        "team": "Rechnungswesen",
+        "position": 30,
+        "fields": [
+            f(
+                "year",
+                FieldKind.NUMBER,
+                "Abrechnungsjahr",
+                "Year of the statement",
+                low="2000",
+                high="2100",
+            ),
+            f("question", FieldKind.TEXTAREA, "Ihre Frage", "Your question"),
+            f(
+                "document",
+                FieldKind.FILE,
+                "Abrechnung (optional)",
+                "Statement (optional)",
+                required=False,
+            ),
+        ],
+    },
+    {
+        "slug": "allgemein",
+        "name": ("Allgemeine Frage", "General question"),
+        "help": (
+            "Für alles, wofür es kein eigenes Formular gibt.",
+            "For everything that has no form of its own.",
+        ),
+        "category": Category.GENERAL,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 10,
+        "fields": [
+            f("subject", FieldKind.TEXT, "Betreff", "Subject"),
+            f("message", FieldKind.TEXTAREA, "Ihre Nachricht", "Your message"),
+            f(
+                "attachments",
+                FieldKind.FILE,
+                "Anhänge",
+                "Attachments",
+                required=False,
+                hint=FILE_HINT,
+            ),
+        ],
+    },
+]
+
+
+def teams_ensure() -> dict[str, Team]:
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAMS}
+    hanna = User.objects.filter(email="hanna@example.org").first()
+    tom = User.objects.filter(email="tom@example.org").first()
+    if hanna is not None:
+        teams["Technik"].members.add(hanna)
+        teams["Hausverwaltung"].members.add(hanna)
+    if tom is not None:
+        teams["Technik"].members.add(tom)
+        if teams["Technik"].lead_id != tom.pk:
+            teams["Technik"].lead = tom
+            teams["Technik"].save(update_fields=["lead", "updated_at"])
+    return teams
+
+
+def request_types_ensure(teams: dict[str, Team]) -> list[RequestType]:
+    result = []
+    for spec in TYPES:
+        request_type, _ = RequestType.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={
+                "name_de": spec["name"][0],
+                "name_en": spec["name"][1],
+                "help_de": spec["help"][0],
+                "help_en": spec["help"][1],
+                "category": spec["category"],
+                "audience": spec["audience"],
+                "default_team": teams[spec["team"]],
+                "position": spec["position"],
+                "in_portal": True,
+                "active": True,
+            },
+        )
+        keys = []
+        for position, field in enumerate(spec["fields"]):
+            RequestField.objects.update_or_create(
+                request_type=request_type,
+                key=field["key"],
+                defaults={**{k: v for k, v in field.items() if k != "key"}, "position": position},
+            )
+            keys.append(field["key"])
+        request_type.fields.exclude(key__in=keys).delete()
+        result.append(request_type)
+    return result
+
+
+@transaction.atomic
+def tickets_demo_ensure() -> list[RequestType]:
+    return request_types_ensure(teams_ensure())
