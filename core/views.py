@@ -21,7 +21,7 @@ def home(request):
         if request.user.is_member:
             return redirect("members:home")
         if request.user.is_staff:
-            return redirect("admin:index")
+            return redirect("backoffice:inbox")
     return render(request, "core/home.html")
 
 

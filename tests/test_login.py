@@ -119,9 +119,9 @@ def test_it_sends_logged_in_users_home(client, cast):
     assert client.get(LOGIN).url == "/"
 
 
-def test_it_sends_staff_to_the_administration(client, cast):
+def test_it_sends_staff_to_their_inbox(client, cast):
     client.force_login(cast.hanna)
-    assert client.get("/").url == reverse("admin:index")
+    assert client.get("/").url == reverse("backoffice:inbox")
 
 
 def test_it_uses_argon2(cast):

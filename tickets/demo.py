@@ -18,6 +18,11 @@ M = RequestType.Audience.MEMBERS
 FILE_HINT = ("Bis zu 10 Fotos oder Dateien.", "Up to 10 photos or files.")
 
 
+def options(*rows: tuple[str, str, str]) -> str:
+    """Choice lines in RequestField's format: value|German|English."""
+    return "\n".join("|".join(row) for row in rows)
+
+
 def f(key, kind, de, en, required=True, hint=("", ""), choices="", low=None, high=None):
     return {
         "key": key,
@@ -63,18 +68,27 @@ TYPES = [
                 "Wie dringend ist es?",
                 "How urgent is it?",
                 hint=(
-                    "Im Notfall rufen Sie bitte sofort den Notdienst an – Tag und Nacht.",
-                    "In an emergency please call the emergency service at once – day and night.",
+                    "Im Notfall rufen Sie bitte sofort unsere Notrufnummer an – Tag und Nacht.",
+                    "In an emergency please call our emergency number at once – day and night.",
                 ),
-                choices="normal|Normal|Normal\ndringend|Dringend (heute oder morgen)|Urgent (today or tomorrow)\n"
-                "notfall|Notfall (Gefahr, Wasser, Strom, Gas)|Emergency (danger, water, electricity, gas)",
+                choices=options(
+                    ("normal", "Normal", "Normal"),
+                    ("dringend", "Dringend (heute/morgen)", "Urgent (today/tomorrow)"),
+                    (
+                        "notfall",
+                        "Notfall (Gefahr, Wasser, Strom, Gas)",
+                        "Emergency (danger, water, electricity, gas)",
+                    ),
+                ),
             ),
             f("photos", FieldKind.FILE, "Fotos", "Photos", required=False, hint=FILE_HINT),
             f(
                 "master_key",
                 FieldKind.YESNO,
-                "Darf die Handwerkerin oder der Handwerker mit dem Generalschlüssel hinein, wenn Sie nicht da sind?",
-                "May the craftsperson enter with the master key when you are not at home?",
+                "Darf die Handwerkerin/der Handwerker mit dem Generalschlüssel die Wohnung "
+                "betreten, wenn Sie nicht da sind?",
+                "May the tradesperson enter the apartment with the master key "
+                "when you are not at home?",
             ),
         ],
     },
@@ -158,7 +172,11 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Grund",
                 "Reason",
-                choices="marriage|Heirat|Marriage\ndivorce|Scheidung|Divorce\nother|Anderer Grund|Other reason",
+                choices=options(
+                    ("marriage", "Heirat", "Marriage"),
+                    ("divorce", "Scheidung", "Divorce"),
+                    ("other", "Anderer Grund", "Other reason"),
+                ),
             ),
             f("effective_date", FieldKind.DATE, "Gültig seit", "Valid since"),
             f(
@@ -191,8 +209,11 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Was suchen Sie?",
                 "What are you looking for?",
-                choices="stellplatz|Stellplatz|Parking space\ngarage|Garage|Garage\n"
-                "ebike|Fahrrad- oder E-Bike-Stellplatz|Bicycle or e-bike space",
+                choices=options(
+                    ("stellplatz", "Stellplatz", "Parking space"),
+                    ("garage", "Garage", "Garage"),
+                    ("ebike", "Fahrrad- oder E-Bike-Stellplatz", "Bicycle or e-bike space"),
+                ),
             ),
             f("from_date", FieldKind.DATE, "Ab wann?", "From when?", required=False),
             f("remarks", FieldKind.TEXTAREA, "Bemerkungen", "Remarks", required=False),
@@ -240,8 +261,12 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Warum möchten Sie wechseln?",
                 "Why would you like to move?",
-                choices="bigger|Größere Wohnung|Bigger apartment\nsmaller|Kleinere Wohnung|Smaller apartment\n"
-                "barrier_free|Barrierearme Wohnung|Barrier-free apartment\nother|Anderer Grund|Other reason",
+                choices=options(
+                    ("bigger", "Größere Wohnung", "Bigger apartment"),
+                    ("smaller", "Kleinere Wohnung", "Smaller apartment"),
+                    ("barrier_free", "Barrierearme Wohnung", "Barrier-free apartment"),
+                    ("other", "Anderer Grund", "Other reason"),
+                ),
             ),
             f(
                 "rooms",
@@ -297,7 +322,7 @@ TYPES = [
         "slug": "genehmigung",
         "name": (
             "Genehmigung (Untervermietung, Haustier, Umbau)",
-            "Permission (subletting, pet, alterations)",
+            "Permission (subletting, pet, structural change)",
         ),
         "help": (
             "Für manches brauchen Sie unsere Zustimmung. Beschreiben Sie Ihr Vorhaben.",
@@ -313,8 +338,12 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Worum geht es?",
                 "What is it about?",
-                choices="untervermietung|Untervermietung|Subletting\nhaustier|Haustier|Pet\n"
-                "umbau|Bauliche Veränderung|Structural alteration\nother|Etwas anderes|Something else",
+                choices=options(
+                    ("untervermietung", "Untervermietung", "Subletting"),
+                    ("haustier", "Haustier", "Pet"),
+                    ("umbau", "Bauliche Veränderung", "Structural change"),
+                    ("other", "Etwas anderes", "Something else"),
+                ),
             ),
             f("description", FieldKind.TEXTAREA, "Beschreibung", "Description"),
             f(
@@ -344,8 +373,11 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Was brauchen Sie?",
                 "What do you need?",
-                choices="lost|Schlüssel verloren|Key lost\nadditional|Zusätzlicher Schlüssel|Additional key\n"
-                "broken|Schlüssel oder Transponder defekt|Key or transponder broken",
+                choices=options(
+                    ("lost", "Schlüssel verloren", "Key lost"),
+                    ("additional", "Zusätzlicher Schlüssel", "Additional key"),
+                    ("broken", "Schlüssel oder Transponder defekt", "Key or transponder broken"),
+                ),
             ),
             f("count", FieldKind.NUMBER, "Anzahl", "Number", low="1", high="10"),
             f(
@@ -375,8 +407,12 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Welcher Zähler?",
                 "Which meter?",
-                choices="water_cold|Kaltwasser|Cold water\nwater_hot|Warmwasser|Hot water\n"
-                "heating|Heizung|Heating\nelectricity|Strom|Electricity",
+                choices=options(
+                    ("water_cold", "Kaltwasser", "Cold water"),
+                    ("water_hot", "Warmwasser", "Hot water"),
+                    ("heating", "Heizung", "Heating"),
+                    ("electricity", "Strom", "Electricity"),
+                ),
             ),
             f("meter_number", FieldKind.TEXT, "Zählernummer", "Meter number"),
             f("reading", FieldKind.NUMBER, "Zählerstand", "Reading", low="0"),
@@ -386,7 +422,10 @@ TYPES = [
     },
     {
         "slug": "nebenkosten",
-        "name": ("Frage zur Nebenkostenabrechnung", "Question about the service charge statement"),
+        "name": (
+            "Frage zur Nebenkostenabrechnung",
+            "Question about the service charge statement",
+        ),
         "help": (
             "Nennen Sie bitte das Abrechnungsjahr und Ihre Frage.",
             "Please tell us the year and your question.",
