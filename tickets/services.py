@@ -42,11 +42,11 @@ def reference_next(*, year: int) -> str:
     return f"A-{year}-{number:06d}"
 
 
-def _attachments_store(*, ticket: Ticket, event: TicketEvent, files: list[CleanFile], user: User):
+def _attachments_store(*, files: list[CleanFile], user: User, **owner) -> None:
+    """Store cleaned files for their owner: a draft, or a ticket and event."""
     for cleaned in files:
         attachment = Attachment(
-            ticket=ticket,
-            event=event,
+            **owner,
             original_name=cleaned.name,
             content_type=cleaned.content_type,
             size=len(cleaned.content),
@@ -64,16 +64,7 @@ def draft_save(
         draft, _created = TicketDraft.objects.update_or_create(
             user=user, request_type=request_type, defaults={"answers": answers}
         )
-        for cleaned in files:
-            attachment = Attachment(
-                draft=draft,
-                original_name=cleaned.name,
-                content_type=cleaned.content_type,
-                size=len(cleaned.content),
-                uploaded_by=user,
-            )
-            attachment.file.save(cleaned.name, ContentFile(cleaned.content), save=False)
-            attachment.save()
+        _attachments_store(draft=draft, files=files, user=user)
     return draft
 
 
