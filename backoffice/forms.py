@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -65,3 +67,94 @@ class ReferenceForm(VersionedForm):
 
     def clean_reference(self):
         return self.cleaned_data["reference"].strip()
+
+
+SELECTED = re.compile(r"^(\d{1,18}):(\d{1,9})$")
+
+
+class BulkForm(forms.Form):
+    """Act on the requests ticked in the inbox. Each box ("bulk-selected")
+    carries the ticket's id and the version the list showed ("17:3"), so a
+    request a colleague changed meanwhile is left alone, not overwritten."""
+
+    NOT_AVAILABLE = _(
+        "At least one selected request is no longer available to you. Nothing has been "
+        "changed; please select again."
+    )
+
+    action = forms.ChoiceField(choices=[("assign", "assign"), ("status", "status")])
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=Team.objects.all(),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a team from the list.")},
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Handler"),
+        queryset=User.objects.filter(is_staff=True, is_active=True).order_by(
+            "first_name", "last_name", "pk"
+        ),
+        required=False,
+        help_text=_("Leave empty to put the requests into the team's queue."),
+        error_messages={"invalid_choice": _("Choose a handler from the list.")},
+    )
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[
+            ("", _("Choose a status")),
+            (Status.RESOLVED, Status.RESOLVED.label),
+            (Status.CLOSED, Status.CLOSED.label),
+        ],
+        required=False,
+        help_text=_("On “resolved” each member is told by e-mail, as with a single request."),
+        error_messages={"invalid_choice": _("Choose a status from the list.")},
+    )
+
+    def __init__(self, *args, tickets, **kwargs):
+        super().__init__(*args, prefix="bulk", **kwargs)
+        self.tickets = tickets  # the ticks may only name requests these contain
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.email
+        what = _("Choose what to do.")
+        self.fields["action"].error_messages.update(required=what, invalid_choice=what)
+
+    def checked(self) -> set[str]:
+        """The ticked boxes, to tick them again when the page is shown again."""
+        return set(self.data.getlist("bulk-selected")) if self.is_bound else set()
+
+    def _selection(self) -> list[tuple]:
+        pairs = {}
+        for value in self.checked():
+            match = SELECTED.match(value)
+            if match is None:
+                raise forms.ValidationError(self.NOT_AVAILABLE)
+            pairs[int(match[1])] = int(match[2])
+        if not pairs:
+            raise forms.ValidationError(_("Select at least one request in the list."))
+        found = {t.pk: t for t in self.tickets.filter(pk__in=pairs)}
+        if len(found) != len(pairs):
+            raise forms.ValidationError(self.NOT_AVAILABLE)
+        return [(found[pk], version) for pk, version in pairs.items()]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["selection"] = self._selection()
+        except forms.ValidationError as error:
+            self.add_error(None, error)
+        action = data.get("action")
+        if action == "assign":
+            team, assignee = data.get("team"), data.get("assignee")
+            if team is None:
+                if "team" not in self.errors:
+                    self.add_error("team", _("Choose the team that takes over the requests."))
+            elif assignee is not None and not (
+                team.lead_id == assignee.pk or team.members.filter(pk=assignee.pk).exists()
+            ):
+                self.add_error(
+                    "assignee",
+                    _("%(name)s is not in the team %(team)s.")
+                    % {"name": assignee.get_full_name(), "team": team.name},
+                )
+        elif action == "status" and not data.get("status") and "status" not in self.errors:
+            self.add_error("status", _("Choose the new status."))
+        return data

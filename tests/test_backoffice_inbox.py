@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AccessLog
+from backoffice.forms import BulkForm
 from cooperative.models import Building, Estate
 from members.models import Member
 from routing.models import Team
@@ -142,8 +143,10 @@ def test_members_get_404(client, cast):
 
 def test_wrong_methods(client, cast):
     client.force_login(cast.hanna)
-    assert client.post(URL).status_code == 405
     assert client.put(URL).status_code == 405
+    assert client.delete(URL).status_code == 405
+    # POST is the bulk action: an empty one is explained, not an error page.
+    assert client.post(URL).status_code == 200
 
 
 # Views -------------------------------------------------------------------------
@@ -540,6 +543,225 @@ def test_the_search_index_survived_all_migrations():
     assert expected <= names
 
 
+# Bulk actions --------------------------------------------------------------------
+
+
+def notes(client, response) -> dict[str, list[str]]:
+    """The messages the page after the redirect shows, by level."""
+    page = client.get(response["Location"])
+    told: dict[str, list[str]] = {}
+    for message in page.context["messages"]:
+        told.setdefault(message.level_tag, []).append(str(message))
+    return told
+
+
+def sorted_refs(*tickets) -> list[str]:
+    return [t.reference for t in sorted(tickets, key=lambda t: t.pk)]
+
+
+def ticked(*tickets) -> list[str]:
+    return [f"{ticket.pk}:{ticket.version}" for ticket in tickets]
+
+
+def bulk(client, *tickets, query="?view=all", **fields):
+    data = {"bulk-selected": ticked(*tickets)}
+    data.update({f"bulk-{name}": value for name, value in fields.items()})
+    return client.post(URL + query, data)
+
+
+def history(ticket) -> list[str]:
+    return list(ticket.events.order_by("pk").values_list("kind", flat=True))
+
+
+def test_bulk_assign_moves_every_ticked_request_and_tells_the_handler_once(
+    client, cast, story, vermietung, outbox
+):
+    client.force_login(cast.hanna)
+    queue, triage = story["team_queue"], story["triage"]
+    response = bulk(
+        client,
+        queue,
+        triage,
+        query="?view=teams&sort=newest",
+        action="assign",
+        team=vermietung.pk,
+        assignee=cast.tom.pk,
+    )
+    # Back to the same view with its filters, and told what happened.
+    assert response.status_code == 302
+    assert response["Location"] == URL + "?view=teams&sort=newest"
+    for ticket in (queue, triage):
+        ticket.refresh_from_db()
+        assert (ticket.team, ticket.assignee) == (vermietung, cast.tom)
+        assert history(ticket)[-1] == TicketEvent.Kind.ASSIGNED
+    assert len([m for m in outbox if m.to == ["tom@example.org"]]) == 1
+    mail_to_tom = next(m for m in outbox if m.to == ["tom@example.org"])
+    assert queue.reference in mail_to_tom.body and triage.reference in mail_to_tom.body
+    told = notes(client, response)
+    assert told["success"] == [f"Zugewiesen: 2 Anliegen ({', '.join(sorted_refs(queue, triage))})."]
+    # Untouched requests stay as they were.
+    story["mine"].refresh_from_db()
+    assert story["mine"].assignee == cast.hanna
+
+
+def test_bulk_assign_to_the_team_queue(client, cast, story, technik):
+    client.force_login(cast.hanna)
+    mine = story["mine"]
+    response = bulk(client, mine, action="assign", team=technik.pk, assignee="")
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.team, mine.assignee) == (technik, None)
+
+
+def test_bulk_resolve_tells_each_member_and_skips_what_is_already_closed(
+    client, cast, story, outbox
+):
+    client.force_login(cast.hanna)
+    mine, overdue, closed = story["mine"], story["overdue"], story["closed"]
+    response = bulk(client, mine, overdue, closed, action="status", status=Status.RESOLVED)
+    assert response.status_code == 302
+    for ticket in (mine, overdue):
+        ticket.refresh_from_db()
+        assert ticket.status == Status.RESOLVED
+    closed.refresh_from_db()
+    assert closed.status == Status.CLOSED
+    resolved_mail = {m.to[0] for m in outbox if "erledigt" in m.subject.lower()}
+    assert resolved_mail == {"alice@example.org", "dave@example.org"}
+    told = notes(client, response)
+    assert told["success"] == [
+        f"Status geändert zu „erledigt“: 2 Anliegen ({', '.join(sorted_refs(mine, overdue))})."
+    ]
+    assert closed.reference in told["info"][0]  # named as not possible
+
+
+def test_bulk_close(client, cast, story):
+    client.force_login(cast.hanna)
+    queue = story["team_queue"]
+    bulk(client, queue, action="status", status=Status.CLOSED)
+    queue.refresh_from_db()
+    assert queue.status == Status.CLOSED and queue.closed_at is not None
+
+
+def test_a_request_a_colleague_changed_meanwhile_is_left_alone(client, cast, story, technik):
+    client.force_login(cast.hanna)
+    mine, overdue = story["mine"], story["overdue"]
+    stale = ticked(overdue)
+    # Tom answers the overdue one after hanna's list was loaded.
+    from tickets.services import ticket_reply
+
+    ticket_reply(
+        ticket=overdue,
+        actor=cast.tom,
+        body="Bin dran.",
+        expected_version=overdue.version,
+        public=False,
+    )
+    response = client.post(
+        URL + "?view=all",
+        {
+            "bulk-selected": ticked(mine) + stale,
+            "bulk-action": "status",
+            "bulk-status": Status.CLOSED,
+        },
+    )
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    overdue.refresh_from_db()
+    assert mine.status == Status.CLOSED
+    assert overdue.status == Status.IN_PROGRESS
+    told = notes(client, response)
+    assert told["success"] == [f"Status geändert zu „geschlossen“: 1 Anliegen ({mine.reference})."]
+    assert overdue.reference in told["warning"][0]
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"action": "assign"}, "Choose the team that takes over the requests."),
+        ({"action": "assign", "team": "999999"}, "Choose a team from the list."),
+        ({"action": "status"}, "Choose the new status."),
+        ({"action": "status", "status": "received"}, "Choose a status from the list."),
+        ({"action": "explode"}, "Choose what to do."),
+        ({}, "Choose what to do."),
+    ],
+)
+def test_bad_bulk_input_is_explained_changes_nothing_and_keeps_the_ticks(
+    client, cast, story, fields, message
+):
+    client.force_login(cast.hanna)
+    mine, queue = story["mine"], story["team_queue"]
+    before = {t.pk: (t.status, t.team_id, t.assignee_id, t.version) for t in (mine, queue)}
+    events = TicketEvent.objects.count()
+    response = bulk(client, mine, queue, **fields)
+    assert response.status_code == 200
+    assert de(message) in response.content.decode()
+    # The ticks are still there: the handler corrects and sends again.
+    assert response.context["checked"] == set(ticked(mine, queue))
+    assert response.content.decode().count(" checked>") == 2
+    for ticket in (mine, queue):
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.team_id, ticket.assignee_id, ticket.version) == before[
+            ticket.pk
+        ]
+    assert TicketEvent.objects.count() == events
+
+
+def test_a_handler_outside_the_team_is_refused(client, cast, story, technik):
+    client.force_login(cast.hanna)
+    mine = story["mine"]
+    response = bulk(client, mine, action="assign", team=technik.pk, assignee=cast.tom.pk)
+    assert response.status_code == 200
+    assert f"{cast.tom.get_full_name()} ist nicht im Team Technik." in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.team == technik and mine.assignee == cast.hanna
+
+
+def test_nothing_ticked(client, cast, story):
+    client.force_login(cast.hanna)
+    response = client.post(URL, {"bulk-action": "status", "bulk-status": Status.CLOSED})
+    assert response.status_code == 200
+    assert de("Select at least one request in the list.") in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["abc", "1:x", "99999999:1", "-1:1", "1:1:1"])
+def test_tampered_or_foreign_ticks_change_nothing(client, cast, story, value):
+    client.force_login(cast.hanna)
+    mine = story["mine"]
+    response = client.post(
+        URL,
+        {
+            "bulk-selected": [*ticked(mine), value],
+            "bulk-action": "status",
+            "bulk-status": Status.CLOSED,
+        },
+    )
+    assert response.status_code == 200
+    assert de(BulkForm.NOT_AVAILABLE) in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.status == Status.RECEIVED
+
+
+def test_another_teams_request_cannot_be_changed_in_bulk(client, cast, story):
+    client.force_login(cast.hanna)
+    other = story["other_team"]
+    response = bulk(client, other, action="status", status=Status.CLOSED)
+    assert response.status_code == 200
+    assert de(BulkForm.NOT_AVAILABLE) in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == Status.RECEIVED
+
+
+def test_members_and_visitors_cannot_post_bulk_actions(client, cast, story):
+    mine = story["mine"]
+    data = {"bulk-selected": ticked(mine), "bulk-action": "status", "bulk-status": "closed"}
+    response = client.post(URL, data)
+    assert response.status_code == 302 and "/anmelden/" in response["Location"]
+    client.force_login(cast.alice)
+    assert client.post(URL, data).status_code == 404
+    mine.refresh_from_db()
+    assert mine.status == Status.RECEIVED
+
+
 # Query count ---------------------------------------------------------------------
 
 
@@ -625,3 +847,59 @@ def test_the_inbox_works_by_keyboard_and_on_a_phone(page, live_server, cast, lea
     page.wait_for_url(re.compile(r".*after=.*"))
     assert page.locator("table tbody tr").count() == 5
     assert_fits_width(page)
+
+
+@pytest.mark.browser
+def test_bulk_actions_by_keyboard(page, live_server, cast, story, vermietung, password):
+    from tests.test_browser import PHONE, assert_accessible, assert_fits_width
+
+    page.goto(live_server.url + "/anmelden/?next=/bearbeitung/%3Fview%3Dteams")
+    page.fill("#id_email", "hanna@example.org")
+    page.fill("#id_password", password)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r".*view=teams$"))
+    queue, mine = story["team_queue"], story["mine"]
+
+    # Nothing ticked: explained, accessible, focus on the summary.
+    page.focus("#id_bulk-status")
+    page.keyboard.press("End")  # last option: closed
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.value") == "status"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("alert").is_visible()
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert_accessible(page)
+
+    # "Select all" ticks every box; unticking one leaves it half-ticked.
+    pick_all = page.locator("[data-pick-all]")
+    assert pick_all.is_visible()
+    pick_all.focus()
+    page.keyboard.press("Space")
+    assert page.locator("input[name='bulk-selected']:checked").count() == 4
+    page.keyboard.press("Space")
+    assert page.locator("input[name='bulk-selected']:checked").count() == 0
+
+    # Tick two requests with the space bar, assign them to Vermietung / Tom.
+    page.focus(f"#pick-{queue.pk}")
+    page.keyboard.press("Space")
+    page.focus(f"#pick-{mine.pk}")
+    page.keyboard.press("Space")
+    assert pick_all.evaluate("e => e.indeterminate")
+    page.focus("#id_bulk-team")
+    page.select_option("#id_bulk-team", str(vermietung.pk))
+    page.select_option("#id_bulk-assignee", str(cast.tom.pk))
+    page.focus("button[value=assign]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    status = page.get_by_role("status")
+    assert queue.reference in status.inner_text()
+    assert_accessible(page)
+    for ticket in (queue, mine):
+        ticket.refresh_from_db()
+        assert ticket.team == vermietung and ticket.assignee == cast.tom
+
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert_fits_width(page)
+    assert_accessible(page)

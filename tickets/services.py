@@ -1,6 +1,9 @@
 """Writes on requests. Every channel (portal, phone log, e-mail, API) opens
 and changes tickets through these functions, so all behave the same."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -283,9 +286,16 @@ def ticket_status_change(
 
 
 def ticket_assign(
-    *, ticket: Ticket, actor: User, team, assignee: User | None, expected_version: int
+    *,
+    ticket: Ticket,
+    actor: User,
+    team,
+    assignee: User | None,
+    expected_version: int,
+    notify: bool = True,
 ) -> TicketEvent:
-    """Give the ticket to a team and optionally a person; the person is told."""
+    """Give the ticket to a team and optionally a person; the person is told
+    (unless `notify` is off: a bulk change tells them once for all)."""
     with transaction.atomic():
         ticket = _locked(ticket, expected_version)
         if (
@@ -314,9 +324,90 @@ def ticket_assign(
                 "to": {"team": team.name if team else "", "assignee": str(assignee or "")},
             },
         )
-        if assignee is not None and assignee != actor:
+        if notify and assignee is not None and assignee != actor:
             _staff_notify(ticket, user=assignee, template="tickets/email/assigned", event=event)
     return event
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did, by reference, so the handler can be told."""
+
+    changed: list[str] = field(default_factory=list)
+    # Changed by a colleague since the list was loaded: left as they are.
+    conflicts: list[str] = field(default_factory=list)
+    # Not possible for this ticket (already in that state, closed, ...).
+    skipped: list[str] = field(default_factory=list)
+
+
+def _bulk(selection: Sequence[tuple[Ticket, int]], change) -> BulkOutcome:
+    # One transaction for the batch, one savepoint per ticket: a ticket that
+    # cannot change leaves the others alone, and a crash changes none.
+    outcome = BulkOutcome()
+    with transaction.atomic():
+        for ticket, version in sorted(selection, key=lambda pair: pair[0].pk):
+            try:
+                change(ticket, version)
+            except TicketConflict:
+                outcome.conflicts.append(ticket.reference)
+            except TicketError:
+                outcome.skipped.append(ticket.reference)
+            else:
+                outcome.changed.append(ticket.reference)
+    return outcome
+
+
+def tickets_bulk_assign(
+    *,
+    selection: Sequence[tuple[Ticket, int]],
+    actor: User,
+    team,
+    assignee: User | None,
+) -> BulkOutcome:
+    """Assign several tickets (each with the version the list showed) at
+    once. Closed tickets are skipped; the new handler gets one e-mail."""
+
+    def change(ticket: Ticket, version: int) -> None:
+        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+            raise TicketError("closed")
+        ticket_assign(
+            ticket=ticket,
+            actor=actor,
+            team=team,
+            assignee=assignee,
+            expected_version=version,
+            notify=False,
+        )
+
+    with transaction.atomic():
+        outcome = _bulk(selection, change)
+        if outcome.changed and assignee is not None and assignee != actor and assignee.is_active:
+            email_queue(
+                to=assignee.email,
+                template="tickets/email/assigned_bulk",
+                context={
+                    "references": outcome.changed,
+                    "actor": actor,
+                    "link": settings.SITE_URL + reverse("backoffice:inbox") + "?view=mine",
+                },
+                language=assignee.language,
+            )
+    return outcome
+
+
+def tickets_bulk_status(
+    *, selection: Sequence[tuple[Ticket, int]], actor: User, status: str
+) -> BulkOutcome:
+    """Set several tickets to one status; each member hears of resolution as
+    with a single change. Closed tickets and those already in that status
+    are skipped."""
+
+    def change(ticket: Ticket, version: int) -> None:
+        if ticket.status == Status.CLOSED:
+            raise TicketError("closed")  # reopening is a deliberate, single act
+        ticket_status_change(ticket=ticket, actor=actor, status=status, expected_version=version)
+
+    return _bulk(selection, change)
 
 
 def ticket_rate(*, ticket: Ticket, user: User, rating: int, comment: str) -> None:

@@ -6,20 +6,23 @@ and a request filed meanwhile never shifts rows between pages)."""
 import datetime
 
 from django import forms
+from django.contrib import messages
 from django.db.models import Count, F, Q
 from django.http import QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from audit.services import access_record
+from backoffice.forms import BulkForm
 from cooperative.models import Building
 from core.decorators import staff_required
 from routing.models import Team
+from tickets import services
 from tickets.models import Channel, RequestType, Status, Ticket
 from tickets.search import ticket_search
 
@@ -115,10 +118,12 @@ class InboxFilterForm(forms.Form):
             .only("first_name", "last_name", "email")
             .order_by("first_name", "last_name", "pk")
         )
+        # Shared with the bulk form on the same page: one query for both.
+        self.staff = [(str(u.pk), u.get_full_name() or u.email) for u in staff]
         self.fields["assignee"].choices = [
             ANY,
             (NOBODY, _("nobody (not assigned)")),
-            *((str(u.pk), u.get_full_name() or u.email) for u in staff),
+            *self.staff,
         ]
 
     def valid_params(self) -> dict[str, str]:
@@ -234,9 +239,8 @@ def _ticket_url(reference: str) -> str | None:
         return None
 
 
-@staff_required
-@require_GET
-def inbox(request):
+def _listing(request) -> dict:
+    """The rows and controls of the inbox page, from the query string."""
     user = request.user
     now = timezone.now()
     visible = Ticket.objects.visible_to_staff(user)
@@ -287,6 +291,7 @@ def inbox(request):
         ticket.inbox_overdue = (
             ticket.due_at is not None and ticket.due_at < now and ticket.status not in CLOSED_STATES
         )
+        ticket.bulk_value = f"{ticket.pk}:{ticket.version}"
         ticket.age_days = (today - timezone.localdate(ticket.created_at)).days
 
     params = form.valid_params()
@@ -305,24 +310,85 @@ def inbox(request):
         }
         for name, label in VIEWS.items()
     ]
-    return render(
-        request,
-        "backoffice/inbox.html",
-        {
-            "form": form,
-            "view": view,
-            "view_label": VIEWS[view],
-            "sort_label": SORTS[sort],
-            "tabs": tabs,
-            "tickets": rows,
-            "first_url": _url({**params, "view": view}) if after else None,
-            "next_url": (
-                _url({**params, "view": view, "after": _cursor(rows[-1], sort)})
-                if has_next
-                else None
-            ),
-            "clear_url": _url({"view": view}),
-            "filters_active": len(filters),
-            "filters_open": filters_open,
-        },
-    )
+    return {
+        "visible": visible,
+        "form": form,
+        "view": view,
+        "view_label": VIEWS[view],
+        "sort_label": SORTS[sort],
+        "tabs": tabs,
+        "tickets": rows,
+        "first_url": _url({**params, "view": view}) if after else None,
+        "next_url": (
+            _url({**params, "view": view, "after": _cursor(rows[-1], sort)}) if has_next else None
+        ),
+        "clear_url": _url({"view": view}),
+        "filters_active": len(filters),
+        "filters_open": filters_open,
+    }
+
+
+def _bulk_message(request, outcome: services.BulkOutcome, done: str) -> None:
+    if outcome.changed:
+        messages.success(
+            request,
+            ngettext(
+                "%(done)s: %(count)d request (%(references)s).",
+                "%(done)s: %(count)d requests (%(references)s).",
+                len(outcome.changed),
+            )
+            % {
+                "done": done,
+                "count": len(outcome.changed),
+                "references": ", ".join(outcome.changed),
+            },
+        )
+    if outcome.conflicts:
+        messages.warning(
+            request,
+            _(
+                "Left unchanged because a colleague changed them after your list was "
+                "loaded: %(references)s. Please look at them again."
+            )
+            % {"references": ", ".join(outcome.conflicts)},
+        )
+    if outcome.skipped:
+        messages.info(
+            request,
+            _("Not possible for these requests (already closed or in that status): %(references)s.")
+            % {"references": ", ".join(outcome.skipped)},
+        )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def inbox(request):
+    bulk_form = None
+    if request.method == "POST":
+        bulk_form = BulkForm(request.POST, tickets=Ticket.objects.visible_to_staff(request.user))
+        if bulk_form.is_valid():
+            data = bulk_form.cleaned_data
+            if data["action"] == "assign":
+                outcome = services.tickets_bulk_assign(
+                    selection=data["selection"],
+                    actor=request.user,
+                    team=data["team"],
+                    assignee=data["assignee"],
+                )
+                _bulk_message(request, outcome, _("Assigned"))
+            else:
+                outcome = services.tickets_bulk_status(
+                    selection=data["selection"], actor=request.user, status=data["status"]
+                )
+                _bulk_message(
+                    request, outcome, _("Status changed to “%s”") % Status(data["status"]).label
+                )
+            # Back to the same view, filters and page.
+            return redirect(request.get_full_path())
+    context = _listing(request)
+    if bulk_form is None:
+        bulk_form = BulkForm(tickets=context["visible"])
+    bulk_form.fields["assignee"].choices = [("", "---------"), *context["form"].staff]
+    context["bulk_form"] = bulk_form
+    context["checked"] = bulk_form.checked()
+    return render(request, "backoffice/inbox.html", context)

@@ -21,3 +21,22 @@ document.addEventListener("click", function (event) {
   caption.scrollIntoView();
   input.focus({ preventScroll: true });
 });
+
+// Inbox: one box ticks every request on the page. Without the script the
+// box stays hidden and each request is ticked on its own.
+document.addEventListener("DOMContentLoaded", function () {
+  var all = document.querySelector("[data-pick-all]");
+  if (!all) { return; }
+  var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name='bulk-selected']"));
+  function sync() {
+    var ticked = boxes.filter(function (box) { return box.checked; }).length;
+    all.checked = ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+  all.closest("[hidden]").hidden = false;
+  all.addEventListener("change", function () {
+    boxes.forEach(function (box) { box.checked = all.checked; });
+  });
+  boxes.forEach(function (box) { box.addEventListener("change", sync); });
+  sync();
+});
