@@ -1,7 +1,28 @@
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.utils.translation import gettext as _
+
+from core.kept import form_page, post_keep
+
+
+def _login(request):
+    """To the login; a form sent meanwhile is kept and shown again after it."""
+    if request.method == "POST":
+        page = form_page(request)
+        if not post_keep(request, page):
+            return redirect_to_login(page)
+        messages.info(
+            request,
+            _(
+                "For your security you were logged out after a while. Please log in "
+                "again: what you typed has been kept."
+            ),
+        )
+        return redirect_to_login(page)
+    return redirect_to_login(request.get_full_path())
 
 
 def member_required(view):
@@ -11,7 +32,7 @@ def member_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return _login(request)
         if not request.user.is_member:
             raise Http404
         return view(request, *args, **kwargs)
@@ -25,7 +46,7 @@ def staff_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return _login(request)
         if not request.user.is_staff:
             raise Http404
         return view(request, *args, **kwargs)

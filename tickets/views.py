@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.decorators import member_required
+from core.kept import initial, kept_notice, post_take
 from tickets import services
 from tickets.forms import RatingForm, ReplyForm, RequestForm
 from tickets.models import Attachment, Category, Channel, Status, Ticket, TicketDraft, TicketEvent
@@ -62,21 +63,26 @@ def request_form(request, slug):
         valid = form.is_valid()
         # Whatever passed its own checks is kept, even when other fields
         # have errors: the member never uploads the same photo twice.
-        typed = {
-            key: (request.POST.getlist(key) if len(request.POST.getlist(key)) > 1 else value)
-            for key, value in request.POST.items()
-            if key in form.fields and key != "csrfmiddlewaretoken"
-        }
         draft = services.draft_save(
             user=request.user,
             request_type=request_type,
-            answers=form.answers() if valid else typed,
+            answers=form.answers() if valid else initial(request.POST, form.fields),
             files=getattr(form, "clean_files", []),
         )
         if valid:
             return redirect("tickets:review", slug=slug)
         kept = list(draft.attachments.all())
     else:
+        returned = post_take(request)
+        if returned is not None:
+            # Sent while logged out: the text becomes the draft, shown below.
+            draft = services.draft_save(
+                user=request.user,
+                request_type=request_type,
+                answers=initial(returned.data, (d["key"] for d in definitions)),
+                files=[],
+            )
+            kept_notice(request, returned)
         form = RequestForm(
             initial=draft.answers if draft else None,
             definitions=definitions,
@@ -188,6 +194,16 @@ def request_detail(request, reference):
             )
             messages.success(request, _("Your message has been sent."))
             return redirect("tickets:detail", reference=reference)
+    reopen_text = ""
+    returned = post_take(request) if request.method == "GET" else None
+    if returned is not None:
+        # A reply, reopen reason or rating sent while logged out comes back.
+        form = ReplyForm(initial=initial(returned.data, ["body"]))
+        reopen_text = returned.data.get("reason", "")
+        rating_initial = initial(returned.data, ["rating", "comment"])
+        kept_notice(request, returned)
+    else:
+        rating_initial = {}
     services.ticket_visit(ticket=ticket, user=request.user)
     events = (
         ticket.events.filter(public=True)
@@ -204,7 +220,8 @@ def request_detail(request, reference):
             "answers": answers,
             "form": form,
             "can_reply": ticket.status != Status.CLOSED,
-            "rating_form": RatingForm() if ticket.can_be_rated() else None,
+            "rating_form": RatingForm(initial=rating_initial) if ticket.can_be_rated() else None,
+            "reopen_text": reopen_text,
             "Kind": TicketEvent.Kind,
         },
     )

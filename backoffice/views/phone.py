@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.services import access_record
 from core.decorators import staff_required
+from core.kept import initial, kept_notice, post_take
 from members.models import Member
 from tickets import services
 from tickets.forms import RequestForm
@@ -58,10 +59,15 @@ def phone_form(request, member_number, slug, channel):
     request_type = RequestType.objects.filter(slug=slug, active=True).first()
     if member is None or request_type is None or channel not in (Channel.PHONE, Channel.COUNTER):
         raise Http404
+    definitions = request_type.snapshot()
+    returned = post_take(request) if request.method == "GET" else None
+    if returned is not None:
+        kept_notice(request, returned)  # the call notes sent while logged out
     form = RequestForm(
         request.POST or None,
         request.FILES or None,
-        definitions=request_type.snapshot(),
+        initial=initial(returned.data, (d["key"] for d in definitions)) if returned else None,
+        definitions=definitions,
         language=get_language(),
     )
     if request.method == "POST" and form.is_valid():

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from audit.services import access_record
 from backoffice.forms import AssignForm, ReferenceForm, ReplyForm, StatusForm
 from core.decorators import staff_required
+from core.kept import kept_notice, post_take
 from members.models import Contract
 from tickets import services
 from tickets.models import Attachment, CannedResponse, Status, Ticket
@@ -72,6 +73,10 @@ def ticket_detail(request, reference):
             reply_text = response.render(
                 ticket=ticket, handler=request.user, language=_member_language(ticket)
             )
+    returned = post_take(request) if request.method == "GET" else None
+    if returned is not None and returned.data.get("body"):
+        reply_text = returned.data["body"]  # a reply or note sent while logged out
+        kept_notice(request, returned)
     forms = _forms(ticket, request.POST, request.FILES, action, reply_text)
     if action in ("reply", "status", "assign", "merge", "link"):
         form = forms[f"{action}_form"]
