@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("anmelden/", views.login_view, name="login"),
+    path("anmelden/status/", views.session_status, name="session_status"),
     path("abmelden/", views.logout_view, name="logout"),
     path("aktivieren/", views.activation_start, name="activation_start"),
     path("aktivieren/zugang/", views.activation_details, name="activation_details"),

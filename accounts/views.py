@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -46,6 +47,15 @@ def login_view(request):
         login(request, form.user)
         return redirect(_safe_next(request, reverse("core:home")))
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@require_GET
+def session_status(request):
+    """204 while logged in, 401 after the login expired. The form script asks
+    before sending, so an expired login never swallows a form (core.kept)."""
+    response = HttpResponse(status=204 if request.user.is_authenticated else 401)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

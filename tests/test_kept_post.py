@@ -150,3 +150,88 @@ def test_a_forged_session_cookie_keeps_nothing(client, cast, ticket):
     response = client.post(f"/anliegen/{ticket.reference}/", {"body": "Hallo"})
     assert response.status_code == 302
     assert "kept_post" not in client.session
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_form_waits_for_the_password_and_keeps_the_photo(
+    page, live_server, cast, password, repair, tmp_path
+):
+    import io
+
+    from PIL import Image
+
+    from tests.test_browser import PHONE, assert_accessible, assert_fits_width, log_in
+
+    photo = tmp_path / "deckenfleck.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), "blue").save(buffer, "JPEG")
+    photo.write_bytes(buffer.getvalue())
+    base = live_server.url
+    log_in(page, base, "alice@example.org", password)
+    page.goto(base + f"/anliegen/neu/{repair.slug}/")
+    page.check("#id_room_1")
+    page.fill("#id_what", "Fleck an der Decke, wird größer.")
+    page.check("#id_urgency_0")
+    page.check("#id_master_key_0")
+    page.set_input_files("#id_photos", str(photo))
+
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    page.focus("main form button[type=submit]")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    assert page.evaluate("document.activeElement.id") == "relogin-password"
+    assert_accessible(page)
+    page.set_viewport_size(PHONE)
+    assert_fits_width(page)
+    assert_accessible(page)
+    assert not TicketDraft.objects.exists()
+
+    # A wrong password: told in the dialog, the form still waits.
+    page.keyboard.type("falsch")
+    page.keyboard.press("Enter")
+    error = page.locator("#relogin-error")
+    error.wait_for()
+    assert error.inner_text()
+    assert page.evaluate("document.activeElement.id") == "relogin-password"
+    assert_accessible(page)
+
+    # The right one: logged in again, the form goes off with the photo.
+    page.fill("#relogin-password", password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(base + f"/anliegen/neu/{repair.slug}/pruefen/")
+    main = page.locator("main").inner_text()
+    assert "Fleck an der Decke, wird größer." in main
+    assert "deckenfleck.jpg" in main
+    draft = TicketDraft.objects.get(user=cast.alice)
+    assert draft.attachments.count() == 1
+
+
+@pytest.mark.browser
+def test_cancel_leaves_the_form_as_it_was(page, live_server, cast, password, ticket):
+    from tests.test_browser import log_in
+
+    base = live_server.url
+    log_in(page, base, "alice@example.org", password)
+    page.goto(base + f"/anliegen/{ticket.reference}/")
+    page.fill("#id_body", "Noch eine Frage.")
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    page.locator("#id_body").press("Tab")
+    page.locator("main form[enctype] button[type=submit]").click()
+    page.get_by_role("dialog").wait_for()
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="hidden")
+    assert page.input_value("#id_body") == "Noch eine Frage."
+    assert page.url == base + f"/anliegen/{ticket.reference}/"
+
+
+def test_the_status_check_says_whether_the_login_is_still_valid(client, cast):
+    response = client.get("/anmelden/status/")
+    assert response.status_code == 401
+    assert response["Cache-Control"] == "no-store"
+    client.force_login(cast.alice)
+    assert client.get("/anmelden/status/").status_code == 204
+    expire(client)
+    assert client.get("/anmelden/status/").status_code == 401
+    assert client.post("/anmelden/status/").status_code == 405

@@ -40,3 +40,81 @@ document.addEventListener("DOMContentLoaded", function () {
   boxes.forEach(function (box) { box.addEventListener("change", sync); });
   sync();
 });
+
+// The login expires after a while. Before a form is sent, ask whether it
+// is still valid; if not, the person enters the password in a dialog and
+// the form is then sent as it is, files included. Without this script the
+// server keeps the form's text through the login instead (core/kept.py).
+document.addEventListener("DOMContentLoaded", function () {
+  var dialog = document.querySelector("[data-relogin]");
+  if (!dialog || !window.fetch || !dialog.showModal) { return; }
+  var statusUrl = dialog.getAttribute("data-status-url");
+  var loginForm = dialog.querySelector("[data-relogin-form]");
+  var error = dialog.querySelector("#relogin-error");
+  var pending = null;
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : null;
+  }
+  function loggedIn() {
+    return fetch(statusUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.status !== 401; },
+            function () { return true; });  // offline: let the browser try
+  }
+  function send(form, submitter) {
+    form.setAttribute("data-relogin-checked", "");
+    if (form.requestSubmit) { form.requestSubmit(submitter || undefined); } else { form.submit(); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if ((form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    if (form.hasAttribute("data-relogin-form") || form.hasAttribute("data-no-relogin")) { return; }
+    if (form.hasAttribute("data-relogin-checked")) {
+      form.removeAttribute("data-relogin-checked");
+      return;
+    }
+    event.preventDefault();
+    var submitter = event.submitter;
+    loggedIn().then(function (yes) {
+      if (yes) { send(form, submitter); return; }
+      pending = { form: form, submitter: submitter };
+      error.hidden = true;
+      loginForm.reset();
+      dialog.showModal();
+      dialog.querySelector("#relogin-password").focus();
+    });
+  });
+
+  dialog.querySelector("[data-relogin-cancel]").addEventListener("click", function () {
+    dialog.close();
+  });
+
+  loginForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var data = new FormData(loginForm);
+    data.set("csrfmiddlewaretoken", csrfToken() || data.get("csrfmiddlewaretoken"));
+    fetch(loginForm.action, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        return loggedIn().then(function (yes) {
+          if (yes) {
+            // The login gave this browser a new form token: use it.
+            var token = csrfToken();
+            document.querySelectorAll("input[name='csrfmiddlewaretoken']").forEach(function (input) {
+              if (token) { input.value = token; }
+            });
+            dialog.close();
+            if (pending) { send(pending.form, pending.submitter); }
+            return;
+          }
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var message = page.querySelector(".error-summary__list li, .error-message");
+          error.textContent = message ? message.textContent.trim() : dialog.getAttribute("data-error");
+          error.hidden = false;
+          dialog.querySelector("#relogin-password").focus();
+        });
+      });
+  });
+});
