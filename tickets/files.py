@@ -3,9 +3,11 @@ its name, and re-encode images so no metadata (GPS position, camera owner)
 leaves the member's phone with them."""
 
 import io
+import struct
 import zipfile
 from dataclasses import dataclass
 
+import olefile
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
@@ -19,6 +21,11 @@ MAX_IMAGE_EDGE = 4000  # larger photos are scaled down; enough for any repair
 OFFICE_ZIP_TYPES = {
     "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
     "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+OLE_OFFICE_TYPES = {
+    "worddocument": ("application/msword", "doc"),
+    "workbook": ("application/vnd.ms-excel", "xls"),
+    "book": ("application/vnd.ms-excel", "xls"),  # Excel 5/95
 }
 OPENDOCUMENT = {
     b"application/vnd.oasis.opendocument.text": "odt",
@@ -57,7 +64,28 @@ def _image(data: bytes, name: str) -> CleanFile | None:
     return CleanFile(out.getvalue(), "image/jpeg", f"{_stem(name)}.jpg")
 
 
+def _legacy_office(data: bytes, name: str) -> CleanFile | None:
+    """Word 97-2003 and Excel 97-2003 files (OLE2 compound files), still
+    common among older members. Files with macros are refused: a member
+    never needs to send a program, and the office must never open one."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            streams = {
+                "/".join(entry).lower() for entry in ole.listdir(streams=True, storages=True)
+            }
+    except (OSError, ValueError, IndexError, struct.error):
+        return None
+    if any("vba" in stream or stream.startswith("macros") for stream in streams):
+        return None
+    for stream, (content_type, suffix) in OLE_OFFICE_TYPES.items():
+        if stream in streams:
+            return CleanFile(data, content_type, f"{_stem(name)}.{suffix}")
+    return None
+
+
 def _document(data: bytes, name: str) -> CleanFile | None:
+    if data.startswith(olefile.MAGIC):
+        return _legacy_office(data, name)
     if data.startswith(b"%PDF-"):
         return CleanFile(data, "application/pdf", f"{_stem(name)}.pdf")
     if data.startswith(b"PK\x03\x04"):
