@@ -29,6 +29,7 @@ demo: messages
 	@echo "Portal: http://$(HOST):$(PORT)/  –  e-mails: var/mail/  –  Ctrl-C stops"
 	@export GENOPORTAL_SITE_URL=http://$(HOST):$(PORT); trap 'kill 0' INT TERM EXIT; \
 	  $(MANAGE) db_worker --interval 1 & \
+	  while true; do $(MANAGE) routing_escalate -v0; sleep 60; done & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default
@@ -50,6 +51,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_master_data.py
+	$(BIN)/python bench/decide.py
 
 clean:
 	rm -rf var/genoportal.sqlite3* var/mail

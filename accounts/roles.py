@@ -18,10 +18,15 @@ _MASTER_DATA = [
 # Handlers and team leads read master data (a ticket needs the member's unit
 # and contract); only admins change it. Master data normally comes from the
 # ERP import, so changes by hand are the exception.
+# Every staff member records absences (their own, or a colleague's who called
+# in sick) and hands open requests to the substitute.
+_ABSENCES = [f"routing.{action}_absence" for action in ("view", "add", "change", "delete")]
+
 ROLE_PERMISSIONS = {
     HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
-    + ["tickets.view_ticket", "tickets.view_requesttype"],
-    TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA] + ["accounts.view_user"],
+    + ["tickets.view_ticket", "tickets.view_requesttype", *_ABSENCES],
+    TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
+    + ["accounts.view_user", *_ABSENCES, "routing.view_routingrule", "routing.view_slapolicy"],
     ADMIN: [
         f"{app}.{action}_{model}"
         for app, model in [
@@ -32,6 +37,10 @@ ROLE_PERMISSIONS = {
             ("tickets", "requesttype"),
             ("tickets", "requestfield"),
             ("routing", "team"),
+            ("routing", "routingrule"),
+            ("routing", "slapolicy"),
+            ("routing", "absence"),
+            ("cooperative", "closingday"),
         ]
         for action in ("view", "add", "change", "delete")
     ]

@@ -7,7 +7,7 @@ from accounts.models import User
 from routing.models import Team
 from tickets.files import file_clean
 from tickets.forms import MultipleFileField, MultipleFileInput
-from tickets.models import Status
+from tickets.models import RequestType, Status
 
 
 class VersionedForm(forms.Form):
@@ -53,6 +53,19 @@ class AssignForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].label_from_instance = lambda user: user.get_full_name()
+
+
+class RerouteForm(VersionedForm):
+    request_type = forms.ModelChoiceField(
+        label=_("Correct the request type (optional)"),
+        queryset=RequestType.objects.filter(active=True).order_by("name_de"),
+        required=False,
+        help_text=_(
+            "The rules decide team, handler, priority and deadlines again, e.g. after the "
+            "type was corrected. The member's answers stay as they were filed."
+        ),
+        error_messages={"invalid_choice": _("Choose a request type from the list.")},
+    )
 
 
 class ReferenceForm(VersionedForm):

@@ -13,6 +13,7 @@ urlpatterns = [
         name="phone_form",
     ),
     path("anliegen/<str:reference>/", ticket.ticket_detail, name="ticket"),
+    path("anliegen/<str:reference>/art/", ticket.ticket_retype, name="ticket_retype"),
     path(
         "anliegen/<str:reference>/dateien/<int:attachment_id>/",
         ticket.attachment_download,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cooperative.models import Building, Cooperative, Estate, OpeningHours, Unit
+from cooperative.models import Building, ClosingDay, Cooperative, Estate, OpeningHours, Unit
 from core.context_processors import cooperative_cache_clear
 
 
@@ -9,10 +9,15 @@ class OpeningHoursInline(admin.TabularInline):
     extra = 0
 
 
+class ClosingDayInline(admin.TabularInline):
+    model = ClosingDay
+    extra = 0
+
+
 @admin.register(Cooperative)
 class CooperativeAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "federal_state"]
-    inlines = [OpeningHoursInline]
+    inlines = [OpeningHoursInline, ClosingDayInline]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -32,10 +37,10 @@ class BuildingInline(admin.TabularInline):
 
 @admin.register(Estate)
 class EstateAdmin(admin.ModelAdmin):
-    list_display = ["number", "name", "property_manager"]
+    list_display = ["number", "name", "property_manager", "caretaker"]
     search_fields = ["number", "name"]
-    list_select_related = ["property_manager"]
-    autocomplete_fields = ["property_manager"]
+    list_select_related = ["property_manager", "caretaker"]
+    autocomplete_fields = ["property_manager", "caretaker"]
     inlines = [BuildingInline]
 
 

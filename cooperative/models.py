@@ -57,6 +57,12 @@ class Cooperative(TimeStampedModel):
         default=FederalState.BE,
         help_text=_("Decides which public holidays count as non-working days."),
     )
+    half_days_close_at = models.TimeField(
+        _("on 24 and 31 December the office closes at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty if those days have the normal hours."),
+    )
     logo = models.ImageField(_("logo"), upload_to="cooperative/", blank=True)
     brand_colour = models.CharField(
         _("brand colour"),
@@ -114,6 +120,32 @@ class OpeningHours(models.Model):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
+class ClosingDay(models.Model):
+    """A day the office is closed besides public holidays (Betriebsferien,
+    bridge days): SLA clocks do not run on it."""
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="closing_days"
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("closing day")
+        verbose_name_plural = _("closing days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperative", "date"],
+                name="closing_day_unique",
+                violation_error_message=_("This day is already a closing day."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.reason}".strip()
+
+
 class Estate(TimeStampedModel):
     """Wohnanlage: buildings managed together by one property manager."""
 
@@ -126,6 +158,15 @@ class Estate(TimeStampedModel):
         null=True,
         blank=True,
         related_name="managed_estates",
+        limit_choices_to={"is_staff": True},
+    )
+    caretaker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("caretaker"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cared_estates",
         limit_choices_to={"is_staff": True},
     )
 

@@ -1,7 +1,10 @@
-"""Teams (Abteilungen). Routing rules, absences and SLAs build on these."""
+"""Teams, routing rules, SLA policies and absences: who gets a request, how
+fast it must be answered, and who stands in for whom."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -25,6 +28,16 @@ class Team(TimeStampedModel):
         related_name="led_teams",
         limit_choices_to={"is_staff": True},
     )
+    # Round robin: who got the team's last ticket. Locked while routing, so
+    # tickets filed at the same moment still go round in turn.
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -33,3 +46,193 @@ class Team(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("low")
+    NORMAL = "normal", _("normal")
+    HIGH = "high", _("high")
+    URGENT = "urgent", _("urgent")
+
+
+class Strategy(models.TextChoices):
+    ESTATE_MANAGER = "estate_manager", _("the estate's property manager")
+    ESTATE_CARETAKER = "estate_caretaker", _("the estate's caretaker")
+    ROUND_ROBIN = "round_robin", _("in turn within the team (round robin)")
+    LEAST_OPEN = "least_open", _("the team member with the least open requests")
+    TEAM_QUEUE = "team_queue", _("nobody yet: the team's queue")
+
+
+class SlaPolicy(TimeStampedModel):
+    """Targets in working time: office hours of the cooperative, without
+    public holidays of its federal state and closing days."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    first_response_hours = models.PositiveSmallIntegerField(
+        _("first response within (working hours)"),
+        validators=[MinValueValidator(1), MaxValueValidator(2000)],
+    )
+    resolution_days = models.PositiveSmallIntegerField(
+        _("resolution within (working days)"),
+        validators=[MinValueValidator(1), MaxValueValidator(250)],
+    )
+    warn_percent = models.PositiveSmallIntegerField(
+        _("warn the handler at (% of the time)"),
+        default=80,
+        validators=[MinValueValidator(10), MaxValueValidator(99)],
+    )
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(TimeStampedModel):
+    """If all given conditions hold (an empty condition holds always), the
+    request goes to `team` and is assigned by `strategy`. Rules are tried
+    by position; the first that matches decides."""
+
+    position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+    # A draft only takes part in the preview ("what would go elsewhere");
+    # publishing it makes it live and switches off the rule it replaces.
+    draft = models.BooleanField(
+        _("draft"),
+        default=False,
+        help_text=_("Drafts do not route anything yet; the preview shows what they would change."),
+    )
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"draft": False},
+        help_text=_("For a draft: the live rule it takes the place of when published."),
+    )
+    request_types = models.ManyToManyField(
+        "tickets.RequestType", verbose_name=_("request types"), blank=True, related_name="+"
+    )
+    categories = models.JSONField(_("categories"), default=list, blank=True)
+    estates = models.ManyToManyField(
+        "cooperative.Estate", verbose_name=_("estates"), blank=True, related_name="+"
+    )
+    buildings = models.ManyToManyField(
+        "cooperative.Building", verbose_name=_("buildings"), blank=True, related_name="+"
+    )
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    field_key = models.CharField(
+        _("form field"),
+        max_length=50,
+        blank=True,
+        help_text=_("The key of a form field, e.g. “urgency”."),
+    )
+    field_value = models.CharField(
+        _("has the value"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. “notfall”. For yes/no fields: “yes” or “no”."),
+    )
+    keywords = models.CharField(
+        _("keywords in the text"),
+        max_length=500,
+        blank=True,
+        help_text=_("Separated by commas; one of them is enough (upper/lower case ignored)."),
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="rules"
+    )
+    strategy = models.CharField(
+        _("assign to"), max_length=20, choices=Strategy.choices, default=Strategy.TEAM_QUEUE
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        verbose_name=_("SLA policy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+    )
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+
+class Absence(TimeStampedModel):
+    class Kind(models.TextChoices):
+        VACATION = "vacation", _("vacation")
+        SICK = "sick", _("sick leave")
+        TRAINING = "training", _("training")
+        OTHER = "other", _("other")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+        limit_choices_to={"is_staff": True},
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    starts = models.DateField(_("first day"))
+    ends = models.DateField(_("last day"))
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("substitute"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="substitutions",
+        limit_choices_to={"is_staff": True},
+        help_text=_("Leave empty to let the team's queue take the requests."),
+    )
+    handed_over_at = models.DateTimeField(_("open requests handed over"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__gte=F("starts")),
+                name="absence_ends_after_start",
+                violation_error_message=_("The last day cannot be before the first day."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(substitute=F("user")),
+                name="absence_substitute_is_someone_else",
+                violation_error_message=_("Nobody can stand in for themselves."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts}–{self.ends}"
+
+
+class ClassifierModel(models.Model):
+    """A trained request-type classifier (routing.classifier). Stored in the
+    database so every web and worker process uses the same one."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    samples = models.PositiveIntegerField()
+    accuracy = models.FloatField(null=True, blank=True)
+    blob = models.BinaryField()
+
+    class Meta:
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} ({self.samples})"

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from routing.models import Priority
 
 REOPEN_DAYS = 14  # a member may reopen a resolved request for 14 days
 
@@ -232,6 +233,18 @@ class TicketQuerySet(models.QuerySet):
         return self.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
 
 
+def protect_open_tickets(collector, field, sub_objs, using):
+    """on_delete for a ticket's team: refused while the team has open
+    tickets (they must be moved first); closed ones just lose the team (the
+    history still names it)."""
+    still_open = [t for t in sub_objs if t.status not in (Status.RESOLVED, Status.CLOSED)]
+    if still_open:
+        raise models.ProtectedError(
+            "The team still has open requests; move them to another team first.", still_open
+        )
+    models.SET_NULL(collector, field, sub_objs, using)
+
+
 class Ticket(TimeStampedModel):
     reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
     request_type = models.ForeignKey(
@@ -268,7 +281,7 @@ class Ticket(TimeStampedModel):
     team = models.ForeignKey(
         "routing.Team",
         verbose_name=_("team"),
-        on_delete=models.PROTECT,
+        on_delete=protect_open_tickets,
         null=True,
         blank=True,
         related_name="tickets",
@@ -292,6 +305,41 @@ class Ticket(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, editable=False)
     # Set by the SLA policy (routing); the inbox sorts and flags by it.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    # Routing (routing.services): why the ticket went where it went, as data
+    # so staff read it in their language; priority and SLA from the rule.
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    routing_reason = models.JSONField(_("routing reason"), default=dict, blank=True)
+    suggested_type = models.ForeignKey(
+        RequestType,
+        verbose_name=_("suggested request type"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sla_policy = models.ForeignKey(
+        "routing.SlaPolicy",
+        verbose_name=_("SLA policy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    # When the handler is warned (warn_percent of the working time used).
+    first_response_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # While the office waits for the member the SLA clock stands still; the
+    # due times move on by the working time that passed (routing.sla).
+    sla_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Escalation steps done, so running the escalation twice changes nothing.
+    first_response_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    breached_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     merged_into = models.ForeignKey(
@@ -371,14 +419,18 @@ class TicketEvent(models.Model):
         ASSIGNED = "assigned", _("responsibility changed")
         MERGED = "merged", _("merged")
         LINKED = "linked", _("linked")
+        ESCALATED = "escalated", _("deadline warning")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     public = models.BooleanField(_("visible to the member"))
+    # Empty for what the system did by itself (deadline warnings).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     body = models.TextField(_("text"), blank=True)

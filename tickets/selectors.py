@@ -45,6 +45,8 @@ def get_ticket_for_staff(user: User, reference: str) -> Ticket:
             "member",
             "unit__building__estate",
             "created_by",
+            "sla_policy",
+            "suggested_type",
             "merged_into",
         )
         .filter(reference=reference)

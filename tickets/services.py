@@ -14,6 +14,8 @@ from django.utils import timezone
 from accounts.models import User
 from mail.services import email_queue
 from members.models import Contract, Member
+from routing import services as routing
+from routing import sla
 from tickets.files import CleanFile
 from tickets.models import (
     Attachment,
@@ -104,15 +106,20 @@ def ticket_open(
             member=member,
             unit=_member_unit(member),
             channel=channel,
-            team=request_type.default_team,
             created_by=created_by,
         )
+        routing.route(ticket, now=now)
         event = TicketEvent.objects.create(
             ticket=ticket,
             kind=TicketEvent.Kind.OPENED,
             public=True,
             actor=created_by,
-            data={"channel": channel, "team": ticket.team.name if ticket.team else ""},
+            # The reason stays in the history even if the ticket moves later.
+            data={
+                "channel": channel,
+                "team": ticket.team.name if ticket.team else "",
+                "reason": ticket.routing_reason,
+            },
             created_at=now,
         )
         _attachments_store(ticket=ticket, event=event, files=list(files), user=created_by)
@@ -120,7 +127,57 @@ def ticket_open(
             draft.attachments.update(draft=None, ticket=ticket, event=event)
             draft.delete()
         _member_notify(ticket, template="tickets/email/opened")
+        if ticket.assignee is not None and ticket.assignee != created_by:
+            _staff_notify(
+                ticket, user=ticket.assignee, template="tickets/email/assigned", event=event
+            )
     return ticket
+
+
+def ticket_reroute(
+    *,
+    ticket: Ticket,
+    actor: User,
+    expected_version: int,
+    request_type: RequestType | None = None,
+) -> TicketEvent:
+    """Route again by the rules, e.g. after the request type was corrected
+    (the answers stay as filed; the snapshot keeps their labels)."""
+    with transaction.atomic():
+        ticket = _locked(ticket, expected_version)
+        before = {
+            "team": ticket.team.name if ticket.team else "",
+            "assignee": str(ticket.assignee or ""),
+        }
+        changed_type = request_type is not None and request_type != ticket.request_type
+        if changed_type:
+            ticket.request_type = request_type
+            ticket.save(update_fields=["request_type", "updated_at"])
+        routing.route(ticket)
+        ticket.refresh_from_db()
+        ticket.version += 1
+        ticket.save(update_fields=["version", "updated_at"])
+        after = {
+            "team": ticket.team.name if ticket.team else "",
+            "assignee": str(ticket.assignee or ""),
+        }
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            kind=TicketEvent.Kind.ASSIGNED,
+            public=before["team"] != after["team"],
+            actor=actor,
+            data={
+                "from": before,
+                "to": after,
+                "reason": ticket.routing_reason,
+                **({"type": request_type.name_de} if changed_type else {}),
+            },
+        )
+        if ticket.assignee is not None and ticket.assignee != actor and after != before:
+            _staff_notify(
+                ticket, user=ticket.assignee, template="tickets/email/assigned", event=event
+            )
+    return event
 
 
 def _member_notify(ticket: Ticket, *, template: str, event: TicketEvent | None = None) -> None:
@@ -169,13 +226,27 @@ def ticket_member_reply(
 
 def _status_set(ticket: Ticket, status: str, *, actor: User) -> TicketEvent:
     old = ticket.status
+    now = timezone.now()
     ticket.status = status
-    ticket.resolved_at = timezone.now() if status == Status.RESOLVED else None
+    ticket.resolved_at = now if status == Status.RESOLVED else None
     ticket.version += 1
     fields = ["status", "resolved_at", "version", "updated_at"]
     if actor.is_staff:
-        ticket.office_activity_at = timezone.now()
+        ticket.office_activity_at = now
         fields.append("office_activity_at")
+    # The SLA clock stands still while the office waits for the member.
+    if status == Status.WAITING and ticket.sla_paused_at is None:
+        ticket.sla_paused_at = now
+        fields.append("sla_paused_at")
+    elif status != Status.WAITING and ticket.sla_paused_at is not None:
+        fields += sla.moved_on(
+            ticket, paused_at=ticket.sla_paused_at, now=now, calendar=sla.calendar_current()
+        )
+        ticket.sla_paused_at = None
+        fields.append("sla_paused_at")
+    if status in (Status.RESOLVED, Status.CLOSED) and ticket.first_response_at is None:
+        ticket.first_response_at = now  # settling it answers it
+        fields.append("first_response_at")
     ticket.save(update_fields=fields)
     return TicketEvent.objects.create(
         ticket=ticket,
@@ -261,7 +332,9 @@ def ticket_reply(
                 _bump(ticket)
         if public:
             ticket.office_activity_at = timezone.now()
-            ticket.save(update_fields=["office_activity_at"])
+            if ticket.first_response_at is None:
+                ticket.first_response_at = ticket.office_activity_at
+            ticket.save(update_fields=["office_activity_at", "first_response_at"])
             _member_notify(ticket, template="tickets/email/reply", event=event)
         else:
             _bump(ticket)
@@ -483,3 +556,46 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor: User) -> None:
             actor=actor,
             data={"with": other.reference},
         )
+
+
+def absence_hand_over(*, absence, actor: User) -> BulkOutcome:
+    """Give the absent person's open tickets to the substitute, or to their
+    teams' queues without one. Internal only: members see the team, never
+    who is away. The substitute gets one e-mail for all of them."""
+    outcome = BulkOutcome()
+    substitute = absence.substitute
+    with transaction.atomic():
+        tickets = (
+            Ticket.objects.open().select_for_update().filter(assignee=absence.user).order_by("pk")
+        )
+        for ticket in tickets:
+            ticket.assignee = substitute
+            ticket.version += 1
+            ticket.save(update_fields=["assignee", "version", "updated_at"])
+            team = ticket.team.name if ticket.team_id else ""
+            TicketEvent.objects.create(
+                ticket=ticket,
+                kind=TicketEvent.Kind.ASSIGNED,
+                public=False,
+                actor=actor,
+                data={
+                    "from": {"team": team, "assignee": str(absence.user)},
+                    "to": {"team": team, "assignee": str(substitute or "")},
+                    "absence": absence.get_kind_display(),
+                },
+            )
+            outcome.changed.append(ticket.reference)
+        absence.handed_over_at = timezone.now()
+        absence.save(update_fields=["handed_over_at", "updated_at"])
+        if outcome.changed and substitute is not None and substitute.is_active:
+            email_queue(
+                to=substitute.email,
+                template="tickets/email/assigned_bulk",
+                context={
+                    "references": outcome.changed,
+                    "actor": actor,
+                    "link": settings.SITE_URL + reverse("backoffice:inbox") + "?view=mine",
+                },
+                language=substitute.language,
+            )
+    return outcome

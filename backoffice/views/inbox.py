@@ -142,7 +142,8 @@ def _view_conditions(user, now) -> dict[str, Q]:
         "mine": is_open & Q(assignee=user),
         "teams": is_open & Q(team__in=my_teams),
         "triage": is_open & (Q(team__isnull=True) | Q(assignee__isnull=True)),
-        "overdue": is_open & Q(due_at__lt=now),
+        "overdue": is_open
+        & (Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)),
         "all": Q(),
     }
 
@@ -288,8 +289,13 @@ def _listing(request) -> dict:
     today = timezone.localdate(now)
     for ticket in rows:
         ticket.inbox_url = _ticket_url(ticket.reference)
-        ticket.inbox_overdue = (
-            ticket.due_at is not None and ticket.due_at < now and ticket.status not in CLOSED_STATES
+        ticket.inbox_overdue = ticket.status not in CLOSED_STATES and (
+            (ticket.due_at is not None and ticket.due_at < now)
+            or (
+                ticket.first_response_at is None
+                and ticket.first_response_due_at is not None
+                and ticket.first_response_due_at < now
+            )
         )
         ticket.bulk_value = f"{ticket.pk}:{ticket.version}"
         ticket.age_days = (today - timezone.localdate(ticket.created_at)).days

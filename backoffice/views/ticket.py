@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from audit.services import access_record
-from backoffice.forms import AssignForm, ReferenceForm, ReplyForm, StatusForm
+from backoffice.forms import AssignForm, ReferenceForm, ReplyForm, RerouteForm, StatusForm
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
 from members.models import Contract
@@ -42,6 +43,10 @@ def _forms(ticket, data=None, files=None, action=None, reply_text=""):
         ),
         "link_form": ReferenceForm(
             data if action == "link" else None, initial=initial, prefix="link"
+        ),
+        "reroute_form": RerouteForm(
+            data if action == "reroute" else None,
+            initial={**initial, "request_type": ticket.suggested_type_id},
         ),
         "assign_form": AssignForm(
             data if action == "assign" else None,
@@ -78,7 +83,7 @@ def ticket_detail(request, reference):
         reply_text = returned.data["body"]  # a reply or note sent while logged out
         kept_notice(request, returned)
     forms = _forms(ticket, request.POST, request.FILES, action, reply_text)
-    if action in ("reply", "status", "assign", "merge", "link"):
+    if action in ("reply", "status", "assign", "merge", "link", "reroute"):
         form = forms[f"{action}_form"]
         if form.is_valid():
             data = form.cleaned_data
@@ -102,6 +107,14 @@ def ticket_detail(request, reference):
                         expected_version=data["version"],
                     )
                     messages.success(request, _("The status has been changed."))
+                elif action == "reroute":
+                    services.ticket_reroute(
+                        ticket=ticket,
+                        actor=request.user,
+                        expected_version=data["version"],
+                        request_type=data["request_type"],
+                    )
+                    messages.success(request, _("Routed again by the rules."))
                 elif action in ("merge", "link"):
                     other = (
                         Ticket.objects.visible_to_staff(request.user)
@@ -189,9 +202,39 @@ def ticket_detail(request, reference):
             "answers": ticket.answer_rows(),
             "canned": canned,
             "related": related,
+            "now": timezone.now(),
             **forms,
         },
     )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def ticket_retype(request, reference):
+    """Correct the request type (e.g. a general question that is a repair)
+    and let the rules route the ticket again."""
+    ticket = get_ticket_for_staff(request.user, reference)
+    form = RerouteForm(
+        request.POST or None,
+        initial={"version": ticket.version, "request_type": ticket.suggested_type_id},
+    )
+    form.fields["request_type"].required = True
+    form.fields["request_type"].label = _("Request type")
+    form.fields["request_type"].error_messages["required"] = _("Choose the right request type.")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ticket_reroute(
+                ticket=ticket,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                request_type=form.cleaned_data["request_type"],
+            )
+        except services.TicketConflict:
+            form.add_error(None, CONFLICT)
+        else:
+            messages.success(request, _("The request type has been changed and routed again."))
+            return redirect("backoffice:ticket", reference=reference)
+    return render(request, "backoffice/ticket_retype.html", {"ticket": ticket, "form": form})
 
 
 @staff_required

@@ -8,9 +8,10 @@ answers' string values and all event bodies, kept up to date by triggers, so
 every write path (services, admin, bulk updates, raw SQL) stays searchable.
 
 Caution for later migrations on SQLite: when Django has to rebuild the
-tickets_ticket or tickets_ticketevent table (most AlterField operations), it
-drops the old table and with it these triggers. Such a migration must run
-SQLITE_FORWARDS again (the statements are idempotent);
+tickets_ticket or tickets_ticketevent table (most AlterField operations, a
+NOT NULL AddField), the triggers break the rebuild or are lost with the old
+table. Such a migration drops the triggers first and runs SQLITE_FORWARDS
+after (idempotent), as 0008 does;
 tests/test_backoffice_inbox.py fails if a trigger is missing.
 """
 

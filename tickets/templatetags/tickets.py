@@ -12,3 +12,34 @@ def status_label(value: str) -> str:
         return Status(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def routing_reason(reason) -> str:
+    """Why the ticket went where it went, in the reader's language."""
+    from routing.reasons import reason_text
+
+    return reason_text(reason)
+
+
+@register.filter
+def weekday_date(moment) -> str:
+    """ "Donnerstag, 3. Dezember" / "Thursday, December 3", local time."""
+    from django.utils import formats, timezone
+
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, 'l')}, {formats.date_format(local, 'MONTH_DAY_FORMAT')}"
+
+
+@register.filter
+def sla_step(step: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {
+        "first_response_warning": _("First response due soon: the handler was warned."),
+        "first_response_breach": _("First response overdue: the team lead was told."),
+        "resolution_warning": _("Due soon: the handler was warned."),
+        "resolution_breach": _("Overdue: the team lead was told."),
+    }.get(step, step)

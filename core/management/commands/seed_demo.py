@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.models import ActivationCode, User
@@ -11,6 +12,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         cast = build_demo()
+        from routing.demo import routing_demo_ensure
+        from routing.models import ClassifierModel
+
+        routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
+        if not ClassifierModel.objects.exists():
+            # The demo has no closed tickets yet: learn from the shipped corpus.
+            call_command("routing_train", "--corpus", stdout=self.stdout)
         self._sample_requests(cast)
         # One member without an account, with a fresh code to try activation.
         newcomer = (

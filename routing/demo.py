@@ -1,0 +1,174 @@
+"""Demo routing: more staff, SLA policies, ordered rules, one absence with a
+substitute, and opening hours/closing days for the SLA calendar. Idempotent
+(keys: e-mail, policy name, rule name). Run by `seed_demo`, not by the test
+fixture: tests set up exactly the rules they are about."""
+
+import datetime
+
+from django.utils import timezone
+
+from accounts import roles
+from cooperative.models import ClosingDay, Cooperative, Estate
+from routing.models import Absence, Priority, RoutingRule, SlaPolicy, Strategy, Team
+from tickets.models import Channel
+
+STAFF = [
+    # e-mail, first, last, role, teams
+    ("jonas@example.org", "Jonas", "Jäger", roles.HANDLER, ["Technik"]),
+    ("lena@example.org", "Lena", "Lorenz", roles.HANDLER, ["Mitgliederwesen"]),
+    ("mia@example.org", "Mia", "Maurer", roles.HANDLER, ["Mitgliederwesen", "Vermietung"]),
+    ("rita@example.org", "Rita", "Rechner", roles.HANDLER, ["Rechnungswesen"]),
+    ("vera@example.org", "Vera", "Vogt", roles.HANDLER, ["Vermietung", "Hausverwaltung"]),
+]
+
+POLICIES = {
+    # name: (first response in working hours, resolution in working days)
+    "Notfall": (1, 1),
+    "Reparatur": (8, 10),
+    "Schnell": (8, 3),
+    "Standard": (16, 10),
+}
+
+RULES = [
+    # name, conditions, team, strategy, priority, policy
+    (
+        "Notfall bei Schäden",
+        {"types": ["schadensmeldung"], "field": ("urgency", "notfall")},
+        "Technik",
+        Strategy.LEAST_OPEN,
+        Priority.URGENT,
+        "Notfall",
+    ),
+    (
+        "Wasser läuft (Stichwörter)",
+        {
+            "keywords": "rohrbruch, wasserrohrbruch, überschwemm, wasser läuft, wasser tropft von der decke"
+        },
+        "Technik",
+        Strategy.LEAST_OPEN,
+        Priority.URGENT,
+        "Notfall",
+    ),
+    (
+        "Schaden in Wohnanlage Nord",
+        {"types": ["schadensmeldung"], "estates": ["Wohnanlage Nord"]},
+        "Technik",
+        Strategy.ESTATE_MANAGER,
+        Priority.NORMAL,
+        "Reparatur",
+    ),
+    (
+        "Schäden übrige Wohnanlagen",
+        {"types": ["schadensmeldung"]},
+        "Technik",
+        Strategy.ROUND_ROBIN,
+        Priority.NORMAL,
+        "Reparatur",
+    ),
+    (
+        "Mitgliedschaft",
+        {"types": ["mitgliedsbescheinigung", "namensaenderung", "bankverbindung"]},
+        "Mitgliederwesen",
+        Strategy.ROUND_ROBIN,
+        Priority.NORMAL,
+        "Schnell",
+    ),
+    (
+        "Abrechnung und Zähler",
+        {"types": ["nebenkosten", "zaehlerstand"]},
+        "Rechnungswesen",
+        Strategy.LEAST_OPEN,
+        Priority.NORMAL,
+        "Standard",
+    ),
+    (
+        "Wohnung und Vertrag",
+        {"types": ["kuendigung", "wohnungswechsel", "parkplatz", "gaestewohnung"]},
+        "Vermietung",
+        Strategy.ROUND_ROBIN,
+        Priority.NORMAL,
+        "Standard",
+    ),
+    (
+        "Haus: Genehmigungen und Schlüssel",
+        {"types": ["genehmigung", "schluessel"]},
+        "Hausverwaltung",
+        Strategy.ESTATE_MANAGER,
+        Priority.NORMAL,
+        "Standard",
+    ),
+    (
+        "Anrufe ohne Zuordnung",
+        {"channels": [Channel.PHONE, Channel.COUNTER], "types": ["allgemein"]},
+        "Mitgliederwesen",
+        Strategy.TEAM_QUEUE,
+        Priority.NORMAL,
+        "Standard",
+    ),
+]
+
+
+def routing_demo_ensure(*, hanna, tom) -> None:
+    from core.demo import _staff
+    from tickets.models import RequestType
+
+    teams = {team.name: team for team in Team.objects.all()}
+    people = {}
+    for email, first, last, role, team_names in STAFF:
+        person = _staff(email, first, last, role)
+        people[first] = person
+        for name in team_names:
+            teams[name].members.add(person)
+    teams["Hausverwaltung"].members.add(tom)
+    for estate in Estate.objects.all():
+        if estate.caretaker_id is None:
+            estate.caretaker = people["Jonas"]
+            estate.save(update_fields=["caretaker", "updated_at"])
+
+    policies = {}
+    for name, (hours, days) in POLICIES.items():
+        policies[name], _ = SlaPolicy.objects.update_or_create(
+            name=name, defaults={"first_response_hours": hours, "resolution_days": days}
+        )
+    types = {t.slug: t for t in RequestType.objects.all()}
+    estates = {e.name: e for e in Estate.objects.all()}
+    for position, (name, when, team, strategy, priority, policy) in enumerate(RULES, start=1):
+        rule, _ = RoutingRule.objects.update_or_create(
+            name=name,
+            defaults={
+                "position": position * 10,
+                "team": teams[team],
+                "strategy": strategy,
+                "priority": priority,
+                "sla_policy": policies[policy],
+                "channels": when.get("channels", []),
+                "field_key": when.get("field", ("", ""))[0],
+                "field_value": when.get("field", ("", ""))[1],
+                "keywords": when.get("keywords", ""),
+            },
+        )
+        rule.request_types.set([types[slug] for slug in when.get("types", []) if slug in types])
+        rule.estates.set([estates[e] for e in when.get("estates", []) if e in estates])
+
+    # Jonas is on holiday this week; Hanna stands in for him.
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    Absence.objects.update_or_create(
+        user=people["Jonas"],
+        starts=monday,
+        defaults={
+            "ends": monday + datetime.timedelta(days=6),
+            "kind": Absence.Kind.VACATION,
+            "substitute": hanna,
+        },
+    )
+    cooperative = Cooperative.objects.current()
+    if cooperative.pk:
+        cooperative.half_days_close_at = datetime.time(12, 0)
+        cooperative.save(update_fields=["half_days_close_at", "updated_at"])
+        # A bridge day the office closes on (Friday after Ascension 2027).
+        ClosingDay.objects.get_or_create(
+            cooperative=cooperative,
+            date=datetime.date(2027, 5, 7),
+            defaults={"reason": "Brückentag"},
+        )
