@@ -430,6 +430,22 @@ def _bulk(selection: Sequence[tuple[Ticket, int]], change) -> BulkOutcome:
     return outcome
 
 
+def _batch_notify(references: list[str], *, user: User | None, actor: User) -> None:
+    """One e-mail for requests given to someone at once, not one each."""
+    if not references or user is None or not user.is_active:
+        return
+    email_queue(
+        to=user.email,
+        template="tickets/email/assigned_bulk",
+        context={
+            "references": references,
+            "actor": actor,
+            "link": settings.SITE_URL + reverse("backoffice:inbox") + "?view=mine",
+        },
+        language=user.language,
+    )
+
+
 def tickets_bulk_assign(
     *,
     selection: Sequence[tuple[Ticket, int]],
@@ -454,17 +470,8 @@ def tickets_bulk_assign(
 
     with transaction.atomic():
         outcome = _bulk(selection, change)
-        if outcome.changed and assignee is not None and assignee != actor and assignee.is_active:
-            email_queue(
-                to=assignee.email,
-                template="tickets/email/assigned_bulk",
-                context={
-                    "references": outcome.changed,
-                    "actor": actor,
-                    "link": settings.SITE_URL + reverse("backoffice:inbox") + "?view=mine",
-                },
-                language=assignee.language,
-            )
+        if assignee != actor:
+            _batch_notify(outcome.changed, user=assignee, actor=actor)
     return outcome
 
 
@@ -587,15 +594,5 @@ def absence_hand_over(*, absence, actor: User) -> BulkOutcome:
             outcome.changed.append(ticket.reference)
         absence.handed_over_at = timezone.now()
         absence.save(update_fields=["handed_over_at", "updated_at"])
-        if outcome.changed and substitute is not None and substitute.is_active:
-            email_queue(
-                to=substitute.email,
-                template="tickets/email/assigned_bulk",
-                context={
-                    "references": outcome.changed,
-                    "actor": actor,
-                    "link": settings.SITE_URL + reverse("backoffice:inbox") + "?view=mine",
-                },
-                language=substitute.language,
-            )
+        _batch_notify(outcome.changed, user=substitute, actor=actor)
     return outcome
