@@ -10,6 +10,7 @@ form is not sent at all while logged out (static/js/site.js), so even the
 files stay in it."""
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import auth
@@ -34,8 +35,6 @@ def form_page(request: HttpRequest) -> str:
     if referer and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        from urllib.parse import urlsplit
-
         parts = urlsplit(referer)
         return parts.path + (f"?{parts.query}" if parts.query else "")
     return request.get_full_path()

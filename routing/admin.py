@@ -12,7 +12,7 @@ from routing.decide import Facts, normalise
 from routing.models import Absence, RoutingRule, SlaPolicy, Team
 from routing.preview import SIMULATION_DAYS, preview, simulate
 from routing.reasons import reason_text
-from tickets.models import Category, Channel, FieldKind, RequestType
+from tickets.models import Category, Channel, FieldKind, RequestField, RequestType
 
 
 @admin.register(Team)
@@ -114,7 +114,7 @@ class RoutingRuleForm(forms.ModelForm):
                 _("Give both the form field and the value, or neither."),
             )
         elif key and types:
-            fields = [f for t in types for f in t.fields.all() if f.key == key]
+            fields = list(RequestField.objects.filter(request_type__in=types, key=key))
             if not fields:
                 self.add_error(
                     "field_key",

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from routing import decide
 
 
 class Team(TimeStampedModel):
@@ -56,11 +57,12 @@ class Priority(models.TextChoices):
 
 
 class Strategy(models.TextChoices):
-    ESTATE_MANAGER = "estate_manager", _("the estate's property manager")
-    ESTATE_CARETAKER = "estate_caretaker", _("the estate's caretaker")
-    ROUND_ROBIN = "round_robin", _("in turn within the team (round robin)")
-    LEAST_OPEN = "least_open", _("the team member with the least open requests")
-    TEAM_QUEUE = "team_queue", _("nobody yet: the team's queue")
+    # The codes live in routing.decide (pure, no Django); here their labels.
+    ESTATE_MANAGER = decide.ESTATE_MANAGER, _("the estate's property manager")
+    ESTATE_CARETAKER = decide.ESTATE_CARETAKER, _("the estate's caretaker")
+    ROUND_ROBIN = decide.ROUND_ROBIN, _("in turn within the team (round robin)")
+    LEAST_OPEN = decide.LEAST_OPEN, _("the team member with the least open requests")
+    TEAM_QUEUE = decide.TEAM_QUEUE, _("nobody yet: the team's queue")
 
 
 class SlaPolicy(TimeStampedModel):

@@ -12,6 +12,8 @@ from accounts.models import User
 from cooperative.models import Estate
 from routing import sla
 from routing.decide import (
+    LEAST_OPEN,
+    ROUND_ROBIN,
     Decision,
     Facts,
     Fallback,
@@ -95,9 +97,10 @@ def staff_state(*, today: datetime.date) -> StaffState:
         .annotate(n=Count("pk"))
         .values_list("assignee", "n")
     )
-    names = {pk: (f"{u.first_name} {u.last_name}".strip() or u.email) for pk, u in staff.items()}
-    for person in absent:
-        names.setdefault(person, str(User.objects.filter(pk=person).first() or ""))
+    # Absent people who are no longer active staff are still named in reasons.
+    gone = [person for person in absent if person not in staff]
+    people = {**staff, **User.objects.in_bulk(gone)} if gone else staff
+    names = {pk: user.get_full_name() for pk, user in people.items()}
     return StaffState(
         team_members={team: tuple(ids) for team, ids in members.items()},
         names=names,
@@ -170,11 +173,8 @@ def route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Decision:
         decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "unsure"})
     else:
         decision = decide(facts, rules, staff_state(today=today), fallback)
-        if decision.team_id is not None and decision.reason.get("how") in (
-            "in_turn",
-            "least_open",
-            "nobody_available",
-        ):
+        strategy = next((r.strategy for r in rules if r.id == decision.rule_id), None)
+        if strategy in (ROUND_ROBIN, LEAST_OPEN):
             # Round robin and least open work read state that a ticket filed
             # at the same moment changes: take the team's row lock, then
             # decide again on what is committed now.
@@ -200,7 +200,11 @@ def route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Decision:
     ticket.routing_reason = reason
     ticket.suggested_type = suggested
     fields = ["team", "assignee", "priority", "sla_policy", "routing_reason", "suggested_type"]
-    policy = SlaPolicy.objects.filter(pk=decision.sla_policy_id).first()
+    policy = (
+        SlaPolicy.objects.filter(pk=decision.sla_policy_id).first()
+        if decision.sla_policy_id
+        else None
+    )
     moments = (
         sla.targets(policy=policy, start=ticket.created_at, calendar=sla.calendar_current())
         if policy

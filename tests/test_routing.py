@@ -448,3 +448,14 @@ def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
             assert ticket.due_at and ticket.first_response_due_at, request_type.slug
         page = client.get(f"/bearbeitung/anliegen/{ticket.reference}/").content.decode()
         assert text in page, request_type.slug
+
+
+def test_the_member_is_never_promised_a_date_that_has_passed(client, cast, repair, north_rule):
+    ticket = file(cast, repair)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_due_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    client.force_login(cast.alice)
+    page = client.get(f"/anliegen/{ticket.reference}/").content.decode()
+    assert "Antwort in der Regel bis" not in page
+    assert "Das dauert länger als üblich." in page

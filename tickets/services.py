@@ -153,8 +153,7 @@ def ticket_reroute(
         if changed_type:
             ticket.request_type = request_type
             ticket.save(update_fields=["request_type", "updated_at"])
-        routing.route(ticket)
-        ticket.refresh_from_db()
+        routing.route(ticket)  # sets the new team, handler, SLA on this object
         ticket.version += 1
         ticket.save(update_fields=["version", "updated_at"])
         after = {
