@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import ADMIN
 from members.models import Member
 
 
@@ -124,8 +125,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @functools.cached_property
     def is_admin_role(self) -> bool:
         """Superuser or in the Administration group; cached for the request."""
-        from accounts.roles import ADMIN
-
         return self.is_staff and (self.is_superuser or self.groups.filter(name=ADMIN).exists())
 
     @property

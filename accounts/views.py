@@ -41,11 +41,11 @@ def _safe_next(request, fallback: str) -> str:
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated:
-        return redirect("core:home")
+        return redirect("portal:home")
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user)
-        return redirect(_safe_next(request, reverse("core:home")))
+        return redirect(_safe_next(request, reverse("portal:home")))
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
 
 
@@ -150,7 +150,7 @@ def activation_confirm(request, token):
     messages.success(
         request, _("Thank you! Your e-mail address is confirmed and your account is ready.")
     )
-    return redirect("members:home")
+    return redirect("portal:member_home")
 
 
 @member_required
@@ -167,7 +167,7 @@ def contact_edit(request):
             language=form.cleaned_data["language"],
         )
         messages.success(request, _("Your contact details have been saved."))
-        return redirect("members:home")
+        return redirect("portal:member_home")
     return render(request, "accounts/contact_edit.html", {"form": form})
 
 
@@ -189,7 +189,7 @@ def email_change(request):
                 )
                 % {"email": form.cleaned_data["email"]},
             )
-            return redirect("members:home")
+            return redirect("portal:member_home")
     return render(request, "accounts/email_change.html", {"form": form})
 
 
@@ -203,7 +203,7 @@ def email_change_confirm(request, token):
             request, "accounts/activation_invalid.html", {"error": str(error)}, status=400
         )
     messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": email})
-    return redirect("members:home")
+    return redirect("portal:member_home")
 
 
 password_reset = require_http_methods(["GET", "POST"])(

@@ -9,9 +9,8 @@ admin.site.site_title = _("genoportal")
 admin.site.index_title = _("Master data and settings")
 
 urlpatterns = [
-    path("", include("core.urls")),
+    path("", include("portal.urls")),
     path("", include("accounts.urls")),
-    path("mein-bereich/", include("members.urls")),
     path("anliegen/", include("tickets.urls")),
     path("bearbeitung/", include("backoffice.urls")),
     # Staff log in through the same rate-limited form as members; the admin's

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from cooperative.cache import cooperative_cache_clear
 from cooperative.models import Building, ClosingDay, Cooperative, Estate, OpeningHours, Unit
-from core.context_processors import cooperative_cache_clear
 
 
 class OpeningHoursInline(admin.TabularInline):

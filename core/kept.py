@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.sessions.models import Session
 from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 SESSION_KEY = "kept_post"
 MAX_CHARS = 100_000  # more than any of our forms accepts; a bound for the session row
@@ -107,9 +108,6 @@ def initial(data: QueryDict, names) -> dict:
 
 def kept_notice(request: HttpRequest, kept: KeptPost) -> None:
     """Tell the person that the text is back, and which files to add again."""
-    from django.contrib import messages
-    from django.utils.translation import gettext as _
-
     messages.info(
         request,
         _("Welcome back. What you typed before the login expired is filled in again below."),

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from accounts.services import activation_codes_create
 from audit.admin import AuditedAdminMixin
 from audit.services import access_record
@@ -25,8 +26,6 @@ class HasAccountFilter(admin.SimpleListFilter):
         return [("yes", _("active account")), ("no", _("no active account"))]
 
     def queryset(self, request, queryset):
-        from accounts.models import User
-
         active = Exists(User.objects.filter(member=OuterRef("pk"), is_active=True))
         if self.value() == "yes":
             return queryset.filter(active)
@@ -57,8 +56,6 @@ class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
         permissions=["add_activation_code"],
     )
     def print_activation_letters(self, request, queryset):
-        from accounts.models import User
-
         with_account = set(
             User.objects.filter(member__in=queryset, is_active=True).values_list(
                 "member_id", flat=True

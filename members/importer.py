@@ -151,6 +151,8 @@ class ProgressBar(Protocol):
 
 
 ProgressFactory = Callable[[str, int], ProgressBar]
+# Which of these member ids have a portal account (see master_data_import).
+AccountLookup = Callable[[Sequence[int]], Iterable[int]]
 
 
 class _NoProgress:
@@ -831,9 +833,15 @@ def master_data_import(
     encoding: str = "auto",
     dry_run: bool = False,
     progress: ProgressFactory | None = None,
+    members_with_account: AccountLookup,
 ) -> ImportResult:
     """Import the ERP exports: estates, buildings and units; members and their
     shares; contracts and their households.
+
+    `members_with_account(ids)` tells which of the given member ids have a
+    portal account; their portal-owned fields are kept. The caller supplies
+    it because accounts are a layer above the member records (it runs inside
+    the import's transaction, so it sees what the import sees).
 
     Validates every row of every file first and raises MasterDataInvalid with
     all problems if there is one; otherwise writes everything in one
@@ -893,7 +901,7 @@ def master_data_import(
         if parsed["units"]:
             _units_apply(parsed["units"].rows, result, progress)
         if parsed["members"]:
-            _members_apply(parsed["members"].rows, result, progress)
+            _members_apply(parsed["members"].rows, result, progress, members_with_account)
         if parsed["contracts"]:
             _contracts_apply(parsed["contracts"].rows, result, progress)
         if dry_run:
@@ -1046,17 +1054,18 @@ def _units_apply(rows: list[UnitRow], result: ImportResult, progress: ProgressFa
     )
 
 
-def _members_apply(rows: list[MemberRow], result: ImportResult, progress: ProgressFactory) -> None:
-    from accounts.models import User  # accounts depends on members, not the reverse
-
+def _members_apply(
+    rows: list[MemberRow],
+    result: ImportResult,
+    progress: ProgressFactory,
+    members_with_account: AccountLookup,
+) -> None:
     existing = _load(Member, "member_number", (row.member_number for row in rows))
     existing_ids = [member.pk for member in existing.values()]
     with_account: set[int] = set()
     existing_shares: dict[tuple[int, str], Shareholding] = {}
     for chunk in _chunks(existing_ids):
-        with_account.update(
-            User.objects.filter(member_id__in=chunk).values_list("member_id", flat=True)
-        )
+        with_account.update(members_with_account(chunk))
         for share in Shareholding.objects.filter(member_id__in=chunk).order_by():
             existing_shares[(share.member_id, share.kind)] = share
     members = _sync(

@@ -4,7 +4,6 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from members.models import Contract, Member, Shareholding
-from tickets.models import Status, Ticket
 
 
 @dataclass(frozen=True)
@@ -20,11 +19,10 @@ class MemberOverview:
     shares_count: int
     shares_total: Decimal
     contracts: list[ContractView]
-    open_tickets: list
 
 
 def member_overview(member: Member) -> MemberOverview:
-    """Everything "Mein Bereich" shows, in a fixed number of queries."""
+    """The membership part of "Mein Bereich", in a fixed number of queries."""
     shareholdings = list(member.shareholdings.all())
     contracts = (
         Contract.objects.current()
@@ -41,10 +39,4 @@ def member_overview(member: Member) -> MemberOverview:
         shares_count=sum(s.count for s in shareholdings),
         shares_total=sum((s.total for s in shareholdings), Decimal("0")),
         contracts=[ContractView(contract=c, co_members=c.others) for c in contracts],
-        open_tickets=list(
-            Ticket.objects.visible_to_member(member)
-            .exclude(status=Status.CLOSED)
-            .select_related("request_type")
-            .order_by("-created_at")[:5]
-        ),
     )

@@ -4,15 +4,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cooperative.models import Building, Estate
 from routing.decide import Facts, normalise
 from routing.models import Absence, RoutingRule, SlaPolicy, Team
-from routing.preview import SIMULATION_DAYS, preview, simulate
+from routing.preview import preview
 from routing.reasons import reason_text
 from tickets.models import Category, Channel, FieldKind, RequestField, RequestType
+from tickets.route import SIMULATION_DAYS, fallback_for, simulate, staff_now
+from tickets.services import absence_hand_over
 
 
 @admin.register(Team)
@@ -266,7 +269,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         form = PreviewForm(request.GET or None)
         decisions = None
         if form.is_bound and form.is_valid():
-            live, proposed = preview(form.facts(), form.cleaned_data.get("request_type"))
+            live, proposed = preview(
+                form.facts(),
+                fallback=fallback_for(form.cleaned_data.get("request_type")),
+                staff=staff_now(today=timezone.localdate()),
+            )
             decisions = {
                 "live": reason_text(live.reason),
                 "proposed": reason_text(proposed.reason),
@@ -295,8 +302,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 @admin.action(description=_("Hand the open requests over to the substitute now"))
 def hand_over(modeladmin, request, queryset):
-    from tickets.services import absence_hand_over
-
     total = 0
     for absence in queryset.select_related("user", "substitute"):
         total += len(absence_hand_over(absence=absence, actor=request.user).changed)

@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Prefetch
 
 from routing.models import ClassifierModel
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
-
-    from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -247,48 +244,6 @@ def corpus_load() -> list[tuple[str, str]]:
             for row in csv.DictReader(handle)
             if row["text"].strip()
         ]
-
-
-def ticket_text(ticket: Ticket) -> str:
-    """The free text of a ticket: its string answers and the body of its
-    first event. Uses `events_by_pk` if training_samples prefetched it."""
-    from routing.services import answers_text
-
-    parts = [answers_text(ticket)]
-    events = getattr(ticket, "events_by_pk", None)
-    if events is not None:
-        first = events[0] if events else None
-    else:
-        first = ticket.events.order_by("pk").first()
-    if first is not None and first.body.strip():
-        parts.append(first.body)
-    return " ".join(part.strip() for part in parts if part.strip())
-
-
-def training_samples() -> list[tuple[str, str]]:
-    """(slug, text) of every finished request that was not merged into
-    another one; the type a handler left it with is the label."""
-    from tickets.models import Status, Ticket, TicketEvent
-
-    tickets = (
-        Ticket.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], merged_into__isnull=True)
-        .select_related("request_type")
-        .only("pk", "answers", "request_type__slug")
-        .prefetch_related(
-            Prefetch(
-                "events",
-                queryset=TicketEvent.objects.order_by("pk").only("pk", "ticket_id", "body"),
-                to_attr="events_by_pk",
-            )
-        )
-        .order_by("pk")
-    )
-    samples = []
-    for ticket in tickets.iterator(chunk_size=1000):
-        text = ticket_text(ticket)
-        if text:
-            samples.append((ticket.request_type.slug, text))
-    return samples
 
 
 # --- model -----------------------------------------------------------------

@@ -1,12 +1,12 @@
-"""Routing applied: load rules and staff state from the database, run the
-pure decide(), lock what must not race (round robin), and write the result
-onto the ticket. Events and e-mails are the caller's (tickets.services)."""
+"""Routing's inputs and outputs: load the rules and the state of the staff,
+run the pure decide(), take the team's lock where a decision reads what a
+concurrent one changes (round robin, least open work), and turn an SLA
+policy into deadlines. It returns decisions and moments and writes only its
+own rows (a team's round-robin position); `tickets.route` applies them to a
+ticket and writes its history."""
 
 import datetime
-
-from django.conf import settings
-from django.db.models import Count
-from django.utils import timezone
+from collections.abc import Callable, Mapping
 
 from accounts.models import User
 from cooperative.models import Estate
@@ -23,7 +23,6 @@ from routing.decide import (
     normalise,
 )
 from routing.models import Absence, RoutingRule, SlaPolicy, Team
-from tickets.models import Category, RequestType, Ticket
 
 
 def rule_from(rule: RoutingRule, *, request_type_ids=None, estate_ids=None, building_ids=None):
@@ -66,7 +65,10 @@ def rules_active() -> list[Rule]:
     return [rule_from(rule) for rule in rules]
 
 
-def staff_state(*, today: datetime.date) -> StaffState:
+def staff_state(*, today: datetime.date, open_counts: Mapping[int, int]) -> StaffState:
+    """Who works in which team, who is away (and who stands in), who manages
+    which estate, as of `today`; `open_counts` (user -> open requests) comes
+    from the caller, who owns the requests."""
     staff = {
         u.pk: u
         for u in User.objects.filter(is_staff=True, is_active=True).only(
@@ -90,13 +92,6 @@ def staff_state(*, today: datetime.date) -> StaffState:
         for person in (manager, caretaker):
             if person is not None and person not in staff:
                 absent.setdefault(person, None)  # left or deactivated: never assign
-    open_counts = dict(
-        Ticket.objects.open()
-        .filter(assignee__isnull=False)
-        .values("assignee")
-        .annotate(n=Count("pk"))
-        .values_list("assignee", "n")
-    )
     # Absent people who are no longer active staff are still named in reasons.
     gone = [person for person in absent if person not in staff]
     people = {**staff, **User.objects.in_bulk(gone)} if gone else staff
@@ -105,7 +100,7 @@ def staff_state(*, today: datetime.date) -> StaffState:
         team_members={team: tuple(ids) for team, ids in members.items()},
         names=names,
         absent=absent,
-        open_counts=open_counts,
+        open_counts=dict(open_counts),
         last_assignee=dict(Team.objects.values_list("pk", "last_assignee_id")),
         estate_managers=managers,
         estate_caretakers=caretakers,
@@ -113,104 +108,34 @@ def staff_state(*, today: datetime.date) -> StaffState:
     )
 
 
-def answers_text(ticket: Ticket) -> str:
-    """The string answers of a ticket (lists included), for keywords and
-    the classifier; a request is routed before its first event exists."""
-    parts = []
-    for value in (ticket.answers or {}).values():
-        values = value if isinstance(value, list) else [value]
-        parts.extend(v.strip() for v in values if isinstance(v, str) and v.strip())
-    return " ".join(parts)
-
-
-def facts_for(ticket: Ticket, *, request_type: RequestType | None = None) -> Facts:
-    request_type = request_type or ticket.request_type
-    building = ticket.unit.building if ticket.unit_id else None
-    return Facts(
-        request_type_id=request_type.pk,
-        category=request_type.category,
-        estate_id=building.estate_id if building else None,
-        building_id=building.pk if building else None,
-        channel=ticket.channel,
-        answers=ticket.answers or {},
-        text=normalise(answers_text(ticket)),
-    )
-
-
-def _suggestion(ticket: Ticket):
-    """For free text (the general question): which type it really is."""
-    if ticket.request_type.category != Category.GENERAL:
-        return None, None
-    from routing.classifier import suggest
-
-    found = suggest(answers_text(ticket))
-    if found is None:
-        return None, None
-    suggested = RequestType.objects.filter(slug=found.slug, active=True).first()
-    return found, suggested
-
-
-def route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Decision:
-    """Decide and write team, handler, priority, SLA and reason onto the
-    ticket (saved). Run inside the caller's transaction."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    found, suggested = _suggestion(ticket)
-    route_as = ticket.request_type
-    unsure = False
-    if suggested is not None and suggested != ticket.request_type:
-        if found.confidence >= settings.ROUTING_MIN_CONFIDENCE:
-            route_as = suggested
-        else:
-            unsure = True
-    facts = facts_for(ticket, request_type=route_as)
-    fallback = Fallback(
-        team_id=route_as.default_team_id,
-        team_name=route_as.default_team.name if route_as.default_team_id else "",
-    )
+def route_decide(
+    facts: Facts,
+    *,
+    fallback: Fallback,
+    today: datetime.date,
+    open_counts: Callable[[], Mapping[int, int]],
+) -> Decision:
+    """The decision for one request with the live rules and today's staff.
+    Run inside the caller's transaction: for round robin and least open work
+    it locks the team's row and decides again on what is committed then, so
+    requests filed at the same moment still take turns; round robin's
+    position is stored on the team."""
     rules = rules_active()
-    if unsure:
-        decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "unsure"})
-    else:
-        decision = decide(facts, rules, staff_state(today=today), fallback)
-        strategy = next((r.strategy for r in rules if r.id == decision.rule_id), None)
-        if strategy in (ROUND_ROBIN, LEAST_OPEN):
-            # Round robin and least open work read state that a ticket filed
-            # at the same moment changes: take the team's row lock, then
-            # decide again on what is committed now.
-            Team.objects.select_for_update().filter(pk=decision.team_id).first()
-            decision = decide(facts, rules, staff_state(today=today), fallback)
-            if decision.handler_id is not None:
-                Team.objects.filter(pk=decision.team_id).update(
-                    last_assignee_id=decision.handler_id
-                )
-    reason = dict(decision.reason)
-    if suggested is not None:
-        reason["suggested"] = {
-            "type": suggested.name_de,
-            "type_en": suggested.name_en,
-            "slug": suggested.slug,
-            "confidence": round(found.confidence, 3),
-            "routed": route_as == suggested,
-        }
-    ticket.team_id = decision.team_id
-    ticket.assignee_id = decision.handler_id
-    ticket.priority = decision.priority
-    ticket.sla_policy_id = decision.sla_policy_id
-    ticket.routing_reason = reason
-    ticket.suggested_type = suggested
-    fields = ["team", "assignee", "priority", "sla_policy", "routing_reason", "suggested_type"]
-    policy = (
-        SlaPolicy.objects.filter(pk=decision.sla_policy_id).first()
-        if decision.sla_policy_id
-        else None
-    )
-    moments = (
-        sla.targets(policy=policy, start=ticket.created_at, calendar=sla.calendar_current())
-        if policy
-        else dict.fromkeys(sla.SLA_FIELDS)
-    )
-    for name, moment in moments.items():
-        setattr(ticket, name, moment)
-    ticket.save(update_fields=[*fields, *moments, "updated_at"])
+    decision = decide(facts, rules, staff_state(today=today, open_counts=open_counts()), fallback)
+    strategy = next((r.strategy for r in rules if r.id == decision.rule_id), None)
+    if strategy in (ROUND_ROBIN, LEAST_OPEN):
+        Team.objects.select_for_update().filter(pk=decision.team_id).first()
+        staff = staff_state(today=today, open_counts=open_counts())
+        decision = decide(facts, rules, staff, fallback)
+        if decision.handler_id is not None:
+            Team.objects.filter(pk=decision.team_id).update(last_assignee_id=decision.handler_id)
     return decision
+
+
+def sla_moments(*, policy_id: int | None, start: datetime.datetime) -> dict:
+    """The four SLA moments (sla.SLA_FIELDS) for a request received at
+    `start` under the policy; all None without one."""
+    policy = SlaPolicy.objects.filter(pk=policy_id).first() if policy_id else None
+    if policy is None:
+        return dict.fromkeys(sla.SLA_FIELDS)
+    return sla.targets(policy=policy, start=start, calendar=sla.calendar_current())

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 
-from core.demo import DEMO_PASSWORD, Cast, build_demo
+from demo.cast import DEMO_PASSWORD, Cast, build_demo
 
 # The SQLite test database is a file in var/ (see settings); a fresh clone has no var/ yet.
 django_settings.VAR_DIR.mkdir(parents=True, exist_ok=True)

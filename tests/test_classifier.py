@@ -22,11 +22,10 @@ from routing.classifier import (
     keywords_suggest,
     model_save,
     suggest,
-    ticket_text,
     train,
-    training_samples,
 )
 from routing.models import ClassifierModel
+from tickets.selectors import ticket_text, training_samples
 
 
 @pytest.fixture(scope="module")

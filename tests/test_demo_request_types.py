@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tickets.demo import TYPES, tickets_demo_ensure
+from demo.request_types import TYPES, tickets_demo_ensure
 from tickets.models import FieldKind, RequestField, RequestType, Ticket
 
 pytestmark = pytest.mark.django_db

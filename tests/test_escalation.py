@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from routing.escalation import escalate
 from routing.models import Team
 from tests.test_routing import TAP, file
+from tickets.escalation import escalate
 from tickets.models import Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db

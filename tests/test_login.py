@@ -12,7 +12,7 @@ LOGIN = "/anmelden/"
 def test_it_logs_a_member_in_and_shows_mein_bereich(client, cast, password):
     response = client.post(LOGIN, {"email": "alice@example.org", "password": password})
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("portal:home")
     assert client.get("/").url == "/mein-bereich/"
 
 

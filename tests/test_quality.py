@@ -2,8 +2,10 @@
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,47 @@ def test_ruff_lint_is_clean():
 def test_ruff_format_is_clean():
     result = run(str(BIN / "ruff"), "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_layer_contract_is_kept():
+    result = run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        # a lower layer reaching up, hidden in a function as cycles used to be
+        ("members/selectors.py", "def _x():\n    from tickets.models import Ticket\n", "tickets"),
+        ("core/models.py", "from cooperative.models import Unit\n", "cooperative"),
+        # one face using another
+        ("backoffice/forms.py", "from portal import views\n", "portal"),
+        # an admin module is a face: it must not use the face apps either
+        ("routing/admin.py", "from backoffice.views import inbox\n", "backoffice"),
+    ],
+)
+def test_the_layer_contract_fails_on_an_upward_import(tmp_path, module, line, broken):
+    """The contract is not vacuous: the same check on a copy of the code with
+    one forbidden import added fails and names it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    for package in config["root_packages"]:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / module).open("a") as handle:
+        handle.write("\n" + line)
+    result = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"not allowed to import {broken}" in result.stdout, result.stdout
 
 
 @pytest.mark.django_db

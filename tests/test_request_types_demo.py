@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from demo.request_types import TEAMS, TYPES, teams_ensure, tickets_demo_ensure
 from routing.models import Team
-from tickets.demo import TEAMS, TYPES, teams_ensure, tickets_demo_ensure
 from tickets.models import Category, FieldKind, RequestField, RequestType
 
 pytestmark = pytest.mark.django_db

@@ -427,7 +427,7 @@ def test_a_team_with_open_requests_cannot_be_deleted_until_they_are_moved(cast, 
 
 
 def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
-    from routing.demo import routing_demo_ensure
+    from demo.routing import routing_demo_ensure
     from tests.test_demo_request_types import _answer
     from tickets.models import FieldKind
 

@@ -2,8 +2,10 @@
 create, and the immutable history of every ticket."""
 
 import datetime
+import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -11,8 +13,10 @@ from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import ADMIN
 from core.models import TimeStampedModel
-from routing.models import Priority
+from members.models import Contract
+from routing.models import Priority, Team
 
 REOPEN_DAYS = 14  # a member may reopen a resolved request for 14 days
 
@@ -194,8 +198,6 @@ class Channel(models.TextChoices):
 class TicketQuerySet(models.QuerySet):
     def visible_to_member(self, member) -> "TicketQuerySet":
         """A member's own tickets and those about a unit of their household."""
-        from members.models import Contract
-
         units = Contract.objects.current().filter(members=member).values("unit_id")
         return self.filter(Q(member=member) | Q(unit__in=units, shared_with_household=True))
 
@@ -206,11 +208,6 @@ class TicketQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        from django.contrib.auth.models import Group
-
-        from accounts.roles import ADMIN
-        from routing.models import Team
-
         # Subqueries, not joins: no duplicate rows, and the admin check costs
         # no extra query.
         is_admin = models.Exists(Group.objects.filter(name=ADMIN, user=user))
@@ -388,6 +385,16 @@ class Ticket(TimeStampedModel):
     def can_be_rated(self) -> bool:
         return self.status in (Status.RESOLVED, Status.CLOSED) and self.rating is None
 
+    def answers_text(self) -> str:
+        """The string answers (lists included) as one text, for routing
+        keywords and the classifier; a request is routed before its first
+        event exists."""
+        parts = []
+        for value in (self.answers or {}).values():
+            values = value if isinstance(value, list) else [value]
+            parts.extend(v.strip() for v in values if isinstance(v, str) and v.strip())
+        return " ".join(parts)
+
     def answer_rows(self) -> list[tuple[str, str]]:
         """(label, text) of each answer, in the words of the form as filed."""
         fixed = {FieldKind.ROOM: dict(ROOMS), FieldKind.YESNO: dict(YES_NO)}
@@ -479,8 +486,6 @@ class TicketDraft(TimeStampedModel):
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     # Random names: the original name is kept in the row, never in the path.
-    import uuid
-
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"tickets/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{suffix}"
 

@@ -41,6 +41,8 @@ from django.db.models import F, Func, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 
+from tickets.models import Ticket, TicketEvent
+
 # A reference typed in full: the fastest and most common search.
 REFERENCE = re.compile(r"A-\d{4}-\d{6}", re.IGNORECASE)
 # Letters and digits only: whatever else the user types never reaches the
@@ -87,8 +89,6 @@ def ticket_search(queryset: QuerySet, query: str) -> QuerySet:
 
 
 def _word_matches(word: str, vendor: str) -> Q:
-    from tickets.models import Ticket, TicketEvent
-
     found = Q(reference__icontains=word) | Q(member__member_number__istartswith=word)
     for variant in _case_variants(word, vendor):
         for field in NAME_FIELDS:

@@ -1,8 +1,9 @@
+from django.db.models import Prefetch
 from django.http import Http404
 
 from accounts.models import User
 from members.models import Contract
-from tickets.models import RequestType, Ticket
+from tickets.models import RequestType, Status, Ticket, TicketEvent
 
 
 def get_ticket_for_member(user: User, reference: str) -> Ticket:
@@ -55,3 +56,55 @@ def get_ticket_for_staff(user: User, reference: str) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+def tickets_open_for_member(member, *, limit: int) -> list[Ticket]:
+    """The member's latest requests that are not closed (own and household),
+    for Mein Bereich."""
+    return list(
+        Ticket.objects.visible_to_member(member)
+        .exclude(status=Status.CLOSED)
+        .select_related("request_type")
+        .order_by("-created_at")[:limit]
+    )
+
+
+# --- samples for the request-type classifier (routing.classifier) -----------
+
+
+def ticket_text(ticket: Ticket) -> str:
+    """The free text of a ticket: its string answers and the body of its
+    first event. Uses `events_by_pk` if training_samples prefetched it."""
+    parts = [ticket.answers_text()]
+    events = getattr(ticket, "events_by_pk", None)
+    if events is not None:
+        first = events[0] if events else None
+    else:
+        first = ticket.events.order_by("pk").first()
+    if first is not None and first.body.strip():
+        parts.append(first.body)
+    return " ".join(part.strip() for part in parts if part.strip())
+
+
+def training_samples() -> list[tuple[str, str]]:
+    """(slug, text) of every finished request that was not merged into
+    another one; the type a handler left it with is the label."""
+    tickets = (
+        Ticket.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], merged_into__isnull=True)
+        .select_related("request_type")
+        .only("pk", "answers", "request_type__slug")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=TicketEvent.objects.order_by("pk").only("pk", "ticket_id", "body"),
+                to_attr="events_by_pk",
+            )
+        )
+        .order_by("pk")
+    )
+    samples = []
+    for ticket in tickets.iterator(chunk_size=1000):
+        text = ticket_text(ticket)
+        if text:
+            samples.append((ticket.request_type.slug, text))
+    return samples

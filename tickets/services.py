@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts.models import User
 from mail.services import email_queue
 from members.models import Contract, Member
-from routing import services as routing
 from routing import sla
 from tickets.files import CleanFile
 from tickets.models import (
@@ -27,6 +26,7 @@ from tickets.models import (
     TicketEvent,
     TicketVisit,
 )
+from tickets.route import ticket_route
 
 
 class TicketError(Exception):
@@ -108,7 +108,7 @@ def ticket_open(
             channel=channel,
             created_by=created_by,
         )
-        routing.route(ticket, now=now)
+        ticket_route(ticket, now=now)
         event = TicketEvent.objects.create(
             ticket=ticket,
             kind=TicketEvent.Kind.OPENED,
@@ -153,7 +153,7 @@ def ticket_reroute(
         if changed_type:
             ticket.request_type = request_type
             ticket.save(update_fields=["request_type", "updated_at"])
-        routing.route(ticket)  # sets the new team, handler, SLA on this object
+        ticket_route(ticket)  # sets the new team, handler, SLA on this object
         ticket.version += 1
         ticket.save(update_fields=["version", "updated_at"])
         after = {

@@ -1,5 +1,8 @@
 from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
+from routing.reasons import reason_text
 from tickets.models import Status
 
 register = template.Library()
@@ -17,16 +20,12 @@ def status_label(value: str) -> str:
 @register.filter
 def routing_reason(reason) -> str:
     """Why the ticket went where it went, in the reader's language."""
-    from routing.reasons import reason_text
-
     return reason_text(reason)
 
 
 @register.filter
 def weekday_date(moment) -> str:
     """ "Donnerstag, 3. Dezember" / "Thursday, December 3", local time."""
-    from django.utils import formats, timezone
-
     if moment is None:
         return ""
     local = timezone.localtime(moment)
@@ -35,8 +34,6 @@ def weekday_date(moment) -> str:
 
 @register.filter
 def sla_step(step: str) -> str:
-    from django.utils.translation import gettext as _
-
     return {
         "first_response_warning": _("First response due soon: the handler was warned."),
         "first_response_breach": _("First response overdue: the team lead was told."),

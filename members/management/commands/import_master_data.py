@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.models import User
 from members.importer import ENCODINGS, MasterDataInvalid, Source, master_data_import
 
 ENTITIES = {
@@ -16,6 +17,10 @@ ENTITIES = {
     "contracts": gettext_lazy("contracts"),
     "household links": gettext_lazy("household links"),
 }
+
+
+def _members_with_account(member_ids):
+    return User.objects.filter(member_id__in=member_ids).values_list("member_id", flat=True)
 
 
 class Command(BaseCommand):
@@ -50,7 +55,11 @@ class Command(BaseCommand):
         sources = {kind: self._read(path) for kind, path in paths.items() if path}
         try:
             result = master_data_import(
-                **sources, encoding=encoding, dry_run=dry_run, progress=self._progress()
+                **sources,
+                encoding=encoding,
+                dry_run=dry_run,
+                progress=self._progress(),
+                members_with_account=_members_with_account,
             )
         except MasterDataInvalid as invalid:
             for issue in invalid.issues:

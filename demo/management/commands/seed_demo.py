@@ -3,8 +3,12 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
-from core.demo import DEMO_PASSWORD, build_demo
+from demo.cast import DEMO_PASSWORD, build_demo
+from demo.routing import routing_demo_ensure
 from members.models import Member
+from routing.models import ClassifierModel
+from tickets.models import Channel, RequestType, Status, Ticket
+from tickets.services import ticket_open, ticket_reply, ticket_status_change
 
 
 class Command(BaseCommand):
@@ -12,9 +16,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         cast = build_demo()
-        from routing.demo import routing_demo_ensure
-        from routing.models import ClassifierModel
-
         routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
         if not ClassifierModel.objects.exists():
             # The demo has no closed tickets yet: learn from the shipped corpus.
@@ -44,9 +45,6 @@ class Command(BaseCommand):
     def _sample_requests(self, cast):
         """Two requests of Alice's, so the portal and the back office have
         something to show; only once (keyed on Alice having none)."""
-        from tickets.models import Channel, RequestType, Status, Ticket
-        from tickets.services import ticket_open, ticket_reply, ticket_status_change
-
         member = cast.alice.member
         if Ticket.objects.filter(member=member).exists():
             return

@@ -68,7 +68,7 @@ def escalate(*, now: datetime.datetime) -> dict[str, int]:
                     continue
                 email_queue(
                     to=person.email,
-                    template=f"routing/email/{kind}",
+                    template=f"tickets/email/sla_{kind}",
                     context={
                         "ticket": ticket,
                         "event": event,

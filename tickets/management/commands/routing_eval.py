@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from routing.classifier import corpus_load, evaluate, training_samples
+from routing.classifier import corpus_load, evaluate
+from tickets.selectors import training_samples
 
 MIN_EVAL_SAMPLES = 20
 SHORT = 6  # column headers: the first letters of each slug

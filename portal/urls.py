@@ -1,11 +1,12 @@
 from django.urls import path
 
-from core import views
+from portal import views
 
-app_name = "core"
+app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("mein-bereich/", views.member_home, name="member_home"),
     path("sprache/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
     path("logo", views.logo, name="logo"),

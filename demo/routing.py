@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts import roles
 from cooperative.models import ClosingDay, Cooperative, Estate
+from demo.cast import staff_ensure
 from routing.models import Absence, Priority, RoutingRule, SlaPolicy, Strategy, Team
-from tickets.models import Channel
+from tickets.models import Channel, RequestType
 
 STAFF = [
     # e-mail, first, last, role, teams
@@ -109,13 +110,10 @@ RULES = [
 
 
 def routing_demo_ensure(*, hanna, tom) -> None:
-    from core.demo import _staff
-    from tickets.models import RequestType
-
     teams = {team.name: team for team in Team.objects.all()}
     people = {}
     for email, first, last, role, team_names in STAFF:
-        person = _staff(email, first, last, role)
+        person = staff_ensure(email, first, last, role)
         people[first] = person
         for name in team_names:
             teams[name].members.add(person)

@@ -11,6 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import language_set as save_language
 from cooperative.models import Cooperative
+from core.decorators import member_required
+from members.selectors import member_overview
+from tickets.selectors import tickets_open_for_member
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +22,23 @@ logger = logging.getLogger(__name__)
 def home(request):
     if request.user.is_authenticated:
         if request.user.is_member:
-            return redirect("members:home")
+            return redirect("portal:member_home")
         if request.user.is_staff:
             return redirect("backoffice:inbox")
-    return render(request, "core/home.html")
+    return render(request, "portal/home.html")
+
+
+@member_required
+@require_GET
+def member_home(request):
+    """Mein Bereich: membership, shares, contracts and household from the
+    member records, and the latest open requests."""
+    member = request.user.member
+    context = {
+        "overview": member_overview(member),
+        "open_tickets": tickets_open_for_member(member, limit=5),
+    }
+    return render(request, "portal/member_home.html", context)
 
 
 @require_POST

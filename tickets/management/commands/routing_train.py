@@ -8,8 +8,8 @@ from routing.classifier import (
     evaluate,
     model_save,
     train,
-    training_samples,
 )
+from tickets.selectors import training_samples
 
 
 class Command(BaseCommand):

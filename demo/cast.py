@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts import roles
 from accounts.models import User
+from cooperative.cache import cooperative_cache_clear
 from cooperative.models import Building, Cooperative, Estate, FederalState, OpeningHours, Unit
-from core.context_processors import cooperative_cache_clear
+from demo.request_types import tickets_demo_ensure
 from members.models import Contract, Member, Salutation, Shareholding
 
 DEMO_PASSWORD = "genoportal-demo"
@@ -136,15 +138,13 @@ def _cooperative() -> Cooperative:
     return coop
 
 
-def _staff(email: str, first: str, last: str, group: str, **extra) -> User:
+def staff_ensure(email: str, first: str, last: str, group: str, **extra) -> User:
     user, created = User.objects.get_or_create(
         email=email, defaults={"first_name": first, "last_name": last, "is_staff": True, **extra}
     )
     if created:
         user.password = _demo_password_hash()
         user.save(update_fields=["password"])
-    from django.contrib.auth.models import Group
-
     user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -168,9 +168,9 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     roles.roles_ensure()
     _cooperative()
     cooperative_cache_clear()
-    ada = _staff("ada@example.org", "Ada", "Admin", roles.ADMIN)
-    hanna = _staff("hanna@example.org", "Hanna", "Beispiel", roles.HANDLER)
-    tom = _staff("tom@example.org", "Tom", "Teamleiter", roles.TEAM_LEAD)
+    ada = staff_ensure("ada@example.org", "Ada", "Admin", roles.ADMIN)
+    hanna = staff_ensure("hanna@example.org", "Hanna", "Beispiel", roles.HANDLER)
+    tom = staff_ensure("tom@example.org", "Tom", "Teamleiter", roles.TEAM_LEAD)
 
     member_no = 10000
     for e_index, (number, name, street, postcode) in enumerate(ESTATES):
@@ -250,8 +250,6 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     )
     _household(alice_unit, [alice_member, bob_member], datetime.date(2015, 9, 1))
     _household(dave_unit, [dave_member], datetime.date(2019, 1, 1))
-
-    from tickets.demo import tickets_demo_ensure
 
     cast = Cast(
         alice=_member_account(alice_member, "alice@example.org"),

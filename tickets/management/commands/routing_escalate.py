@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from routing.escalation import escalate
+from tickets.escalation import escalate
 
 
 class Command(BaseCommand):

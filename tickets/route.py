@@ -1,0 +1,171 @@
+"""Routing applied to a ticket: the facts of the request go to the routing
+policy (`routing.services.route_decide`, the pure `decide()` underneath),
+and the decision, its reason and the SLA moments are written onto the
+ticket here. Events and e-mails are the caller's (tickets.services)."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from routing.classifier import suggest
+from routing.decide import Decision, Facts, Fallback, decide, normalise
+from routing.preview import rule_sets
+from routing.services import route_decide, sla_moments, staff_state
+from tickets.models import Category, RequestType, Ticket
+
+SIMULATION_DAYS = 30
+SIMULATION_LIMIT = 5000  # a bound for the page; a cooperative files far fewer a month
+
+
+def open_counts() -> dict[int, int]:
+    """Open requests per handler (for "least open work")."""
+    return dict(
+        Ticket.objects.open()
+        .filter(assignee__isnull=False)
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values_list("assignee", "n")
+    )
+
+
+def staff_now(*, today: datetime.date):
+    """routing's view of the staff today, with their current workload."""
+    return staff_state(today=today, open_counts=open_counts())
+
+
+def facts_for(ticket: Ticket, *, request_type: RequestType | None = None) -> Facts:
+    request_type = request_type or ticket.request_type
+    building = ticket.unit.building if ticket.unit_id else None
+    return Facts(
+        request_type_id=request_type.pk,
+        category=request_type.category,
+        estate_id=building.estate_id if building else None,
+        building_id=building.pk if building else None,
+        channel=ticket.channel,
+        answers=ticket.answers or {},
+        text=normalise(ticket.answers_text()),
+    )
+
+
+def fallback_for(request_type: RequestType | None) -> Fallback:
+    """No rule matches: the form's default team (its queue), else triage."""
+    if request_type is None or request_type.default_team_id is None:
+        return Fallback()
+    return Fallback(team_id=request_type.default_team_id, team_name=request_type.default_team.name)
+
+
+def _suggestion(ticket: Ticket):
+    """For free text (the general question): which type it really is."""
+    if ticket.request_type.category != Category.GENERAL:
+        return None, None
+    found = suggest(ticket.answers_text())
+    if found is None:
+        return None, None
+    suggested = RequestType.objects.filter(slug=found.slug, active=True).first()
+    return found, suggested
+
+
+def ticket_route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Decision:
+    """Decide and write team, handler, priority, SLA and reason onto the
+    ticket (saved). Run inside the caller's transaction."""
+    now = now or timezone.now()
+    found, suggested = _suggestion(ticket)
+    route_as = ticket.request_type
+    unsure = False
+    if suggested is not None and suggested != ticket.request_type:
+        if found.confidence >= settings.ROUTING_MIN_CONFIDENCE:
+            route_as = suggested
+        else:
+            unsure = True
+    if unsure:
+        decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "unsure"})
+    else:
+        decision = route_decide(
+            facts_for(ticket, request_type=route_as),
+            fallback=fallback_for(route_as),
+            today=timezone.localdate(now),
+            open_counts=open_counts,
+        )
+    reason = dict(decision.reason)
+    if suggested is not None:
+        reason["suggested"] = {
+            "type": suggested.name_de,
+            "type_en": suggested.name_en,
+            "slug": suggested.slug,
+            "confidence": round(found.confidence, 3),
+            "routed": route_as == suggested,
+        }
+    ticket.team_id = decision.team_id
+    ticket.assignee_id = decision.handler_id
+    ticket.priority = decision.priority
+    ticket.sla_policy_id = decision.sla_policy_id
+    ticket.routing_reason = reason
+    ticket.suggested_type = suggested
+    fields = ["team", "assignee", "priority", "sla_policy", "routing_reason", "suggested_type"]
+    moments = sla_moments(policy_id=decision.sla_policy_id, start=ticket.created_at)
+    for name, moment in moments.items():
+        setattr(ticket, name, moment)
+    ticket.save(update_fields=[*fields, *moments, "updated_at"])
+    return decision
+
+
+# --- the rule preview's simulation --------------------------------------------
+
+
+@dataclass
+class Difference:
+    ticket: Ticket
+    live: Decision
+    proposed: Decision
+
+
+@dataclass
+class Simulation:
+    compared: int
+    differences: list[Difference]
+    drafts: int
+
+
+def simulate(*, now: datetime.datetime | None = None) -> Simulation:
+    """Route the last 30 days' requests with the live and the proposed rule
+    sets (with today's staff: absences and workloads as they are now) and
+    list where the result would differ. The same decide() as live routing."""
+    now = now or timezone.now()
+    live, proposed = rule_sets()
+    live_ids = {rule.id for rule in live}
+    drafts = sum(1 for rule in proposed if rule.id not in live_ids)
+    staff = staff_now(today=timezone.localdate(now))
+    tickets = (
+        Ticket.objects.filter(created_at__gte=now - datetime.timedelta(days=SIMULATION_DAYS))
+        .select_related(
+            "request_type__default_team",
+            "suggested_type__default_team",
+            "unit__building",
+            "member",
+        )
+        .order_by("-created_at")[:SIMULATION_LIMIT]
+    )
+    differences = []
+    compared = 0
+    for ticket in tickets:
+        compared += 1
+        routed_as = ticket.request_type
+        if (ticket.routing_reason or {}).get("suggested", {}).get(
+            "routed"
+        ) and ticket.suggested_type:
+            routed_as = ticket.suggested_type
+        facts = facts_for(ticket, request_type=routed_as)
+        fallback = fallback_for(routed_as)
+        before = decide(facts, live, staff, fallback)
+        after = decide(facts, proposed, staff, fallback)
+        if (before.team_id, before.handler_id, before.priority, before.sla_policy_id) != (
+            after.team_id,
+            after.handler_id,
+            after.priority,
+            after.sla_policy_id,
+        ):
+            differences.append(Difference(ticket, before, after))
+    return Simulation(compared=compared, differences=differences, drafts=drafts)
