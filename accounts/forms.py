@@ -4,7 +4,6 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import throttle
 from accounts.models import User
 from accounts.services import EMAIL_TAKEN
+from core.links import absolute_url
 from mail.services import email_queue
 
 TOO_MANY = _(
@@ -179,7 +179,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
 
     def save(self, **kwargs):
         for user in self.get_users(self.cleaned_data["email"]):
-            path = reverse(
+            link = absolute_url(
                 "accounts:password_reset_confirm",
                 kwargs={
                     "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
@@ -191,7 +191,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 template="accounts/email/password_reset",
                 context={
                     "user": user,
-                    "link": settings.SITE_URL + path,
+                    "link": link,
                     "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
                 },
                 language=user.language,

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ActivationCode, User, hash_code
+from core.links import absolute_url
 from mail.services import email_queue
 from members.models import Member
 
@@ -134,7 +134,7 @@ def account_activate(*, code_id: int, email: str, password: str, language: str) 
             template="accounts/email/activation",
             context={
                 "member": member,
-                "link": settings.SITE_URL + reverse("accounts:activation_confirm", args=[token]),
+                "link": absolute_url("accounts:activation_confirm", args=[token]),
                 "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE // 86400,
             },
             language=language,
@@ -188,7 +188,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
         template="accounts/email/email_change",
         context={
             "user": user,
-            "link": settings.SITE_URL + reverse("accounts:email_change_confirm", args=[token]),
+            "link": absolute_url("accounts:email_change_confirm", args=[token]),
             "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE // 86400,
         },
         language=user.language,

@@ -160,9 +160,7 @@ class BulkForm(forms.Form):
             if team is None:
                 if "team" not in self.errors:
                     self.add_error("team", _("Choose the team that takes over the requests."))
-            elif assignee is not None and not (
-                team.lead_id == assignee.pk or team.members.filter(pk=assignee.pk).exists()
-            ):
+            elif assignee is not None and not team.has_member(assignee):
                 self.add_error(
                     "assignee",
                     _("%(name)s is not in the team %(team)s.")

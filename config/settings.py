@@ -142,7 +142,7 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 # Activation letters: how long a printed code stays valid.
 # The text classifier routes a free-text request as the type it recognised
 # only when at least this sure; below, the request goes to triage with the
-# suggestion shown (routing.services).
+# suggestion shown (tickets.route).
 ROUTING_MIN_CONFIDENCE = float(os.environ.get("GENOPORTAL_ROUTING_MIN_CONFIDENCE", "0.6"))
 ACTIVATION_CODE_VALID_DAYS = int(os.environ.get("GENOPORTAL_ACTIVATION_CODE_VALID_DAYS", "90"))
 # Links in confirmation e-mails (activation, e-mail change).

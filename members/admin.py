@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
@@ -10,6 +9,7 @@ from accounts.models import User
 from accounts.services import activation_codes_create
 from audit.admin import AuditedAdminMixin
 from audit.services import access_record
+from core.links import absolute_url
 from members.models import Contract, Member, Shareholding
 
 
@@ -88,7 +88,7 @@ class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
             {
                 "letters": letters,
                 "today": timezone.localdate(),
-                "site_url": settings.SITE_URL,
+                "activation_url": absolute_url("accounts:activation_start"),
                 "opts": self.model._meta,
             },
         )

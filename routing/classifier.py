@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import logging
 import pickle
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from core.text import fold
 from routing.models import ClassifierModel
 
 if TYPE_CHECKING:
@@ -32,9 +32,9 @@ MODELS_KEPT = 3  # older models are deleted when a new one is saved
 SOURCE_MODEL = "model"
 SOURCE_KEYWORDS = "keywords"
 
-# Lowercase stems, matched as substrings after umlaut folding (see _fold), so
-# "Schlüssel", "Schluessel" and "SCHLÜSSELBUND" all hit "schlüssel". Stems are
-# kept specific enough not to fire on everyday words of other types.
+# Lowercase stems, matched as substrings after folding (core.text.fold), so
+# "Schlüssel", "Schluessel" and "SCHLÜSSELBUND" all hit "schlüssel". Stems
+# are kept specific enough not to fire on everyday words of other types.
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "schadensmeldung": (
         "kaputt",
@@ -201,16 +201,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-def _fold(text: str) -> str:
-    """Lowercase and spell umlauts out, so both spellings compare equal."""
-    return unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-
-
 _FOLDED_KEYWORDS: dict[str, frozenset[str]] = {
-    slug: frozenset(_fold(stem) for stem in stems) for slug, stems in KEYWORDS.items()
+    slug: frozenset(fold(stem) for stem in stems) for slug, stems in KEYWORDS.items()
 }
 
 
@@ -390,7 +382,7 @@ def keywords_suggest(text: str) -> Suggestion | None:
     gives 0.6, two 0.84; a tie halves the share at least, so it stays at or
     below 0.5 (one hit each for two types: 0.3). On a tie the type listed
     first in KEYWORDS wins."""
-    folded = _fold(text)
+    folded = fold(text)
     hits = {
         slug: sum(1 for stem in stems if stem in folded) for slug, stems in _FOLDED_KEYWORDS.items()
     }

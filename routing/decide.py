@@ -2,13 +2,15 @@
 ordered rules and the state of the staff in, a decision with its reason out.
 No database, no clock: the same input always gives the same answer, so it is
 tested table-driven, benchmarked, used for the rule preview and for
-re-routing alike. routing.services loads the inputs and applies the result."""
+re-routing alike. routing.services loads the inputs; tickets.route applies
+the result to a ticket."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from core.text import fold
 
 # The assignment strategies (routing.models.Strategy holds their labels).
 ESTATE_MANAGER = "estate_manager"
@@ -18,15 +20,9 @@ LEAST_OPEN = "least_open"
 TEAM_QUEUE = "team_queue"
 
 
-def normalise(text: str) -> str:
-    """Lower case, umlauts spelt out, accents dropped: "Schlüssel",
-    "schluessel" and "SCHLÜSSEL" all become "schluessel" (a text typed
-    without the dots, "Schlussel", does not: the keyword list may hold both)."""
-    text = text.casefold().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
-    text = text.replace("ß", "ss")
-    return "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
+# Rule keywords and a request's text are compared folded (umlauts spelt out,
+# case and accents ignored); routing calls it by this name.
+normalise = fold
 
 
 @dataclass(frozen=True)

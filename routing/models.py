@@ -7,8 +7,20 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core.models import TimeStampedModel
 from routing import decide
+
+
+class TeamQuerySet(models.QuerySet):
+    def with_member(self, user: User) -> "TeamQuerySet":
+        """The teams whose tickets this person works: as a member or as the
+        lead (a lead need not be listed as a member): Team.has_member as a
+        query."""
+        # A subquery, not a join over members: no duplicate rows and no
+        # DISTINCT when the lead is listed as a member too.
+        listed = Team.members.through.objects.filter(user=user).values("team_id")
+        return self.filter(Q(lead=user) | Q(pk__in=listed))
 
 
 class Team(TimeStampedModel):
@@ -40,6 +52,8 @@ class Team(TimeStampedModel):
         related_name="+",
     )
 
+    objects = TeamQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("team")
         verbose_name_plural = _("teams")
@@ -47,6 +61,12 @@ class Team(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def has_member(self, user: User) -> bool:
+        """Whether the person may be given this team's tickets: a member or
+        the lead (a lead need not be listed as a member). The lead is
+        checked first, which costs no query."""
+        return user.pk == self.lead_id or self.members.filter(pk=user.pk).exists()
 
 
 class Priority(models.TextChoices):

@@ -14,10 +14,11 @@ from backoffice.forms import BulkForm
 from cooperative.models import Building, Estate
 from members.models import Member
 from routing.models import Team
+from tests.browser import PHONE, assert_accessible, assert_fits_width
+from tests.factories import ticket_create
 from tests.helpers import de
 from tickets.models import Category, Channel, RequestType, Status, Ticket, TicketEvent
 from tickets.search import ticket_search
-from tickets.services import ticket_open
 
 pytestmark = pytest.mark.django_db
 
@@ -68,20 +69,6 @@ def question(cast) -> RequestType:
     )
 
 
-def open_ticket(cast, request_type, member, what="", *, channel=Channel.PORTAL, **changes):
-    ticket = ticket_open(
-        request_type=request_type,
-        member=member,
-        answers={"what": what} if what else {},
-        channel=channel,
-        created_by=cast.ada,
-    )
-    if changes:
-        Ticket.objects.filter(pk=ticket.pk).update(**changes)
-        ticket.refresh_from_db()
-    return ticket
-
-
 def shown(response) -> set[str]:
     assert response.status_code == 200
     return {ticket.reference for ticket in response.context["tickets"]}
@@ -98,32 +85,46 @@ def story(cast, technik, vermietung, leak, question):
     now = timezone.now()
     alice, dave = cast.alice.member, cast.dave.member
     return {
-        "mine": open_ticket(cast, leak, alice, "Wasserhahn tropft", assignee=cast.hanna),
-        "overdue": open_ticket(
-            cast,
-            leak,
-            dave,
-            "Heizung kalt",
+        "mine": ticket_create(
+            request_type=leak,
+            member=alice,
+            answers={"what": "Wasserhahn tropft"},
+            assignee=cast.hanna,
+        ),
+        "overdue": ticket_create(
+            request_type=leak,
+            member=dave,
+            answers={"what": "Heizung kalt"},
             assignee=cast.hanna,
             status=Status.IN_PROGRESS,
             due_at=now - datetime.timedelta(hours=2),
         ),
-        "team_queue": open_ticket(
-            cast, leak, dave, "Fenster klemmt", due_at=now + datetime.timedelta(days=2)
+        "team_queue": ticket_create(
+            request_type=leak,
+            member=dave,
+            answers={"what": "Fenster klemmt"},
+            due_at=now + datetime.timedelta(days=2),
         ),
-        "team_tom": open_ticket(cast, leak, alice, "Tür quietscht", assignee=cast.tom),
-        "triage": open_ticket(cast, question, dave, "Frage zur Abrechnung"),
-        "closed": open_ticket(
-            cast,
-            leak,
-            alice,
-            "Licht im Keller",
+        "team_tom": ticket_create(
+            request_type=leak, member=alice, answers={"what": "Tür quietscht"}, assignee=cast.tom
+        ),
+        "triage": ticket_create(
+            request_type=question, member=dave, answers={"what": "Frage zur Abrechnung"}
+        ),
+        "closed": ticket_create(
+            request_type=leak,
+            member=alice,
+            answers={"what": "Licht im Keller"},
             assignee=cast.hanna,
             status=Status.CLOSED,
             due_at=now - datetime.timedelta(days=3),
         ),
-        "other_team": open_ticket(
-            cast, question, alice, "Untervermietung", team=vermietung, assignee=cast.tom
+        "other_team": ticket_create(
+            request_type=question,
+            member=alice,
+            answers={"what": "Untervermietung"},
+            team=vermietung,
+            assignee=cast.tom,
         ),
     }
 
@@ -246,7 +247,9 @@ def test_each_filter_narrows_the_list(client, cast, story, leak, question):
 def test_the_age_filter(client, cast, leak):
     now = timezone.now()
     ago = {
-        days: open_ticket(cast, leak, cast.alice.member, created_at=now - datetime.timedelta(days))
+        days: ticket_create(
+            request_type=leak, member=cast.alice.member, created_at=now - datetime.timedelta(days)
+        )
         for days in (0, 3, 20, 40)
     }
     client.force_login(cast.hanna)
@@ -343,10 +346,9 @@ def walk(client, params) -> list[list[str]]:
 def test_keyset_pages_have_no_gaps_and_no_duplicates(client, cast, leak, sort):
     start = timezone.now() - datetime.timedelta(days=10)
     for i in range(60):
-        open_ticket(
-            cast,
-            leak,
-            cast.alice.member,
+        ticket_create(
+            request_type=leak,
+            member=cast.alice.member,
             # Many equal keys: the order must still be total.
             created_at=start + datetime.timedelta(minutes=i // 3),
             due_at=None if i % 4 == 0 else start + datetime.timedelta(hours=i % 5),
@@ -368,8 +370,8 @@ def test_keyset_pages_have_no_gaps_and_no_duplicates(client, cast, leak, sort):
 
 def test_paging_keeps_the_filters(client, cast, leak, question):
     for _ in range(27):
-        open_ticket(cast, leak, cast.alice.member)
-    open_ticket(cast, question, cast.alice.member)
+        ticket_create(request_type=leak, member=cast.alice.member)
+    ticket_create(request_type=question, member=cast.alice.member)
     client.force_login(cast.hanna)
     pages = walk(client, {"view": "all", "request_type": leak.pk})
     assert [len(page) for page in pages] == [25, 2]
@@ -382,10 +384,22 @@ def test_paging_keeps_the_filters(client, cast, leak, question):
 def texts(cast, leak, question):
     alice, dave = cast.alice.member, cast.dave.member
     tickets = {
-        "tap": open_ticket(cast, leak, alice, "Die Wasserhähne in Küche und Bad tropfen."),
-        "dave_tap": open_ticket(cast, leak, dave, "Der Wasserhahn im Bad tropft."),
-        "radiator": open_ticket(cast, leak, dave, "Heizkörper im Wohnzimmer bleibt kalt"),
-        "bill": open_ticket(cast, question, alice, "Frage zur Nebenkostenabrechnung 2025"),
+        "tap": ticket_create(
+            request_type=leak,
+            member=alice,
+            answers={"what": "Die Wasserhähne in Küche und Bad tropfen."},
+        ),
+        "dave_tap": ticket_create(
+            request_type=leak, member=dave, answers={"what": "Der Wasserhahn im Bad tropft."}
+        ),
+        "radiator": ticket_create(
+            request_type=leak, member=dave, answers={"what": "Heizkörper im Wohnzimmer bleibt kalt"}
+        ),
+        "bill": ticket_create(
+            request_type=question,
+            member=alice,
+            answers={"what": "Frage zur Nebenkostenabrechnung 2025"},
+        ),
     }
     TicketEvent.objects.create(
         ticket=tickets["radiator"],
@@ -771,11 +785,10 @@ def test_the_query_count_does_not_grow_with_the_tickets(
     client, cast, leak, vermietung, django_assert_max_num_queries, count
 ):
     for i in range(count):
-        open_ticket(
-            cast,
-            leak,
-            cast.alice.member if i % 2 else cast.dave.member,
-            "Wasserhahn tropft",
+        ticket_create(
+            request_type=leak,
+            member=cast.alice.member if i % 2 else cast.dave.member,
+            answers={"what": "Wasserhahn tropft"},
             assignee=cast.hanna if i % 3 else None,
             due_at=timezone.now() + datetime.timedelta(days=i - 3),
         )
@@ -798,15 +811,12 @@ def test_the_query_count_does_not_grow_with_the_tickets(
 
 @pytest.mark.browser
 def test_the_inbox_works_by_keyboard_and_on_a_phone(page, live_server, cast, leak, password):
-    from tests.test_browser import PHONE, assert_accessible, assert_fits_width
-
     now = timezone.now()
     for i in range(30):
-        open_ticket(
-            cast,
-            leak,
-            cast.alice.member if i % 2 else cast.dave.member,
-            "Wasserhahn tropft",
+        ticket_create(
+            request_type=leak,
+            member=cast.alice.member if i % 2 else cast.dave.member,
+            answers={"what": "Wasserhahn tropft"},
             assignee=cast.hanna if i % 3 else None,
             due_at=now + datetime.timedelta(days=i - 2),
         )
@@ -852,8 +862,6 @@ def test_the_inbox_works_by_keyboard_and_on_a_phone(page, live_server, cast, lea
 
 @pytest.mark.browser
 def test_bulk_actions_by_keyboard(page, live_server, cast, story, vermietung, password):
-    from tests.test_browser import PHONE, assert_accessible, assert_fits_width
-
     page.goto(live_server.url + "/anmelden/?next=/bearbeitung/%3Fview%3Dteams")
     page.fill("#id_email", "hanna@example.org")
     page.fill("#id_password", password)

@@ -4,9 +4,9 @@ status, assignment; never overwrite a colleague silently."""
 import pytest
 
 from routing.models import Team
+from tests.factories import ticket_create
 from tests.helpers import de
 from tickets.models import Channel, Status, Ticket, TicketEvent
-from tickets.services import ticket_open
 
 pytestmark = pytest.mark.django_db
 
@@ -15,17 +15,14 @@ pytestmark = pytest.mark.django_db
 def ticket(cast, repair) -> Ticket:
     team = Team.objects.get(name="Technik")
     team.members.add(cast.hanna)
-    return ticket_open(
+    return ticket_create(
         request_type=repair,
-        member=cast.alice.member,
         answers={
             "room": "kitchen",
             "what": "Spüle verstopft",
             "urgency": "normal",
             "master_key": "no",
         },
-        channel=Channel.PORTAL,
-        created_by=cast.alice,
     )
 
 
@@ -291,9 +288,8 @@ def test_a_text_block_fills_in_the_members_name_and_reference(client, cast, tick
 
 
 def test_a_duplicate_is_merged_and_the_member_is_pointed_to_the_original(client, cast, ticket):
-    duplicate = ticket_open(
+    duplicate = ticket_create(
         request_type=ticket.request_type,
-        member=cast.alice.member,
         answers={
             "room": "kitchen",
             "what": "Spüle (nochmal)",
@@ -321,7 +317,7 @@ def test_a_duplicate_is_merged_and_the_member_is_pointed_to_the_original(client,
 
 
 def test_merging_needs_the_same_member_and_a_real_reference(client, cast, ticket):
-    other = ticket_open(
+    other = ticket_create(
         request_type=ticket.request_type,
         member=cast.dave.member,
         answers={"room": "kitchen", "what": "anderes", "urgency": "normal", "master_key": "no"},
@@ -340,7 +336,7 @@ def test_merging_needs_the_same_member_and_a_real_reference(client, cast, ticket
 
 
 def test_requests_of_neighbours_can_be_linked(client, cast, ticket):
-    other = ticket_open(
+    other = ticket_create(
         request_type=ticket.request_type,
         member=cast.dave.member,
         answers={
@@ -371,12 +367,9 @@ def test_two_handlers_answering_at_once_never_both_win(cast, repair):
 
     from tickets.services import TicketConflict, ticket_reply
 
-    ticket = ticket_open(
+    ticket = ticket_create(
         request_type=repair,
-        member=cast.alice.member,
         answers={"room": "kitchen", "what": "Herd", "urgency": "normal", "master_key": "no"},
-        channel=Channel.PORTAL,
-        created_by=cast.alice,
     )
     version = ticket.version
     barrier = threading.Barrier(4)

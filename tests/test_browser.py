@@ -8,7 +8,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.tokens import default_token_generator
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -17,32 +16,15 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import User
 from accounts.services import activation_codes_create
 from members.models import Member
+from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit
 
 pytestmark = pytest.mark.browser
 
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 NEW_PASSWORD = "Kaffee im Garten 1972"
-PHONE = {"width": 360, "height": 740}
 SMALLEST = {"width": 320, "height": 640}  # WCAG 1.4.10: 1280 px at 400 % zoom
-
-_axe = Axe()
 
 
 # Helpers ---------------------------------------------------------------------
-
-
-def assert_accessible(page):
-    """axe-core finds no WCAG 2.1 A/AA violation on the current page."""
-    results = _axe.run(page, options=WCAG_21_AA)
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
-
-
-def assert_fits_width(page):
-    """Nothing sticks out sideways: no horizontal scrolling."""
-    scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert scroll_width <= inner_width, f"{page.url}: {scroll_width}px wide, viewport {inner_width}"
 
 
 def assert_unique_ids(page):
@@ -64,20 +46,6 @@ def euro(value: Decimal) -> str:
 
 def main_text(page) -> str:
     return page.locator("main").inner_text()
-
-
-def submit(page):
-    """Send the page's form and wait for the answer (every form posts and reloads)."""
-    with page.expect_navigation():
-        page.locator("main form[method=post] button[type=submit]").click()
-
-
-def log_in(page, base_url, email, password):
-    page.goto(base_url + "/anmelden/")
-    page.fill("#id_email", email)
-    page.fill("#id_password", password)
-    submit(page)
-    page.wait_for_url(base_url + "/mein-bereich/")
 
 
 def log_out(page, base_url):

@@ -8,12 +8,10 @@ import pytest
 from PIL import Image
 
 from routing.models import Team
-from tests.test_browser import assert_accessible, assert_fits_width, log_in, submit
+from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit
 from tickets.models import Status, Ticket
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 360, "height": 740}
 
 
 def check_page(page):

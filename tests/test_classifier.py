@@ -25,6 +25,7 @@ from routing.classifier import (
     train,
 )
 from routing.models import ClassifierModel
+from tests.factories import ticket_create
 from tickets.selectors import ticket_text, training_samples
 
 
@@ -173,7 +174,7 @@ def test_routing_train_without_enough_samples_stores_nothing():
 
 @pytest.mark.django_db
 def test_routing_train_honours_min_samples(small_samples, cast):
-    _tickets_create(cast, small_samples)
+    _resolved(small_samples)
     out = io.StringIO()
     call_command("routing_train", "--min-samples", "31", stdout=out)
     assert "Only 30 samples (30 from requests)" in out.getvalue()
@@ -212,23 +213,17 @@ def _request_type(slug: str):
     return request_type
 
 
-def _tickets_create(cast, samples, *, status="resolved"):
-    """One ticket per (slug, text); the text goes into a textarea answer."""
-    from tickets.models import Ticket
+def _resolved(samples):
+    """One resolved request per (slug, text), filed through the factory; the
+    text is its "what" answer."""
+    from tickets.models import Status
 
-    start = Ticket.objects.count()
-    return Ticket.objects.bulk_create(
-        Ticket(
-            reference=f"T-2026-{start + i:06d}",
-            request_type=_request_type(slug),
-            member=cast.alice.member,
-            created_by=cast.alice,
-            channel="portal",
-            status=status,
-            answers={"what": text},
+    return [
+        ticket_create(
+            request_type=_request_type(slug), answers={"what": text}, status=Status.RESOLVED
         )
-        for i, (slug, text) in enumerate(samples, start=1)
-    )
+        for slug, text in samples
+    ]
 
 
 def test_training_samples_read_finished_unmerged_tickets(cast):
@@ -237,37 +232,28 @@ def test_training_samples_read_finished_unmerged_tickets(cast):
     schaden = _request_type("schadensmeldung")
     frage = _request_type("allgemein")
 
-    def ticket(number, request_type, status, answers, body=None, merged_into=None):
-        created = Ticket.objects.create(
-            reference=f"A-2026-{number:06d}",
-            request_type=request_type,
-            member=cast.alice.member,
-            created_by=cast.alice,
-            channel="portal",
-            status=status,
-            answers=answers,
-            merged_into=merged_into,
+    def ticket(request_type, status, answers, body=None, merged_into=None):
+        created = ticket_create(
+            request_type=request_type, answers=answers, status=status, merged_into=merged_into
         )
         if body is not None:
-            TicketEvent.objects.create(
-                ticket=created, kind="opened", public=True, actor=cast.alice, body=body
-            )
+            # What the member wrote with the request: the body of its opened event.
+            created.events.filter(kind="opened").update(body=body)
             TicketEvent.objects.create(
                 ticket=created, kind="reply", public=True, actor=cast.hanna, body="Erledigt."
             )
         return created
 
     resolved = ticket(
-        1,
         schaden,
         Status.RESOLVED,
         {"room": "kitchen", "what": "Wasserhahn tropft", "photos": ["x.jpg"], "urgent": True},
         body="Bitte schnell.",
     )
-    ticket(2, frage, Status.CLOSED, {"question": "Wann ist das Sommerfest?", "count": 3})
-    ticket(3, schaden, Status.IN_PROGRESS, {"what": "Heizung kalt"})
-    ticket(4, schaden, Status.RESOLVED, {"what": "Doppelt gemeldet"}, merged_into=resolved)
-    ticket(5, frage, Status.RESOLVED, {"confirmed": True})  # no text at all
+    ticket(frage, Status.CLOSED, {"question": "Wann ist das Sommerfest?", "count": 3})
+    ticket(schaden, Status.IN_PROGRESS, {"what": "Heizung kalt"})
+    ticket(schaden, Status.RESOLVED, {"what": "Doppelt gemeldet"}, merged_into=resolved)
+    ticket(frage, Status.RESOLVED, {"confirmed": True})  # no text at all
 
     samples = dict(training_samples())
     assert set(samples) == {"allgemein", "schadensmeldung"}
@@ -285,13 +271,8 @@ def test_training_samples_read_finished_unmerged_tickets(cast):
 def test_training_samples_need_no_query_per_ticket(cast, django_assert_max_num_queries):
     from tickets.models import TicketEvent
 
-    tickets = _tickets_create(
-        cast, [("schluessel", f"Schlüssel Nr. {i} verloren") for i in range(8)]
-    )
-    TicketEvent.objects.bulk_create(
-        TicketEvent(ticket=t, kind="opened", public=True, actor=cast.alice, body="Danke")
-        for t in tickets
-    )
+    tickets = _resolved([("schluessel", f"Schlüssel Nr. {i} verloren") for i in range(8)])
+    TicketEvent.objects.filter(ticket__in=tickets, kind="opened").update(body="Danke")
     with django_assert_max_num_queries(3):
         samples = training_samples()
     assert len(samples) == 8
@@ -300,7 +281,7 @@ def test_training_samples_need_no_query_per_ticket(cast, django_assert_max_num_q
 
 @pytest.mark.django_db
 def test_routing_eval_prints_accuracy_and_a_confusion_table(small_samples, cast):
-    _tickets_create(cast, random.Random(3).sample(small_samples, len(small_samples)))
+    _resolved(random.Random(3).sample(small_samples, len(small_samples)))
     out = io.StringIO()
     call_command("routing_eval", "--test-size", "0.3", stdout=out)
     output = out.getvalue()

@@ -1,39 +1,12 @@
 """Every demo form can be filed by a member, in German and in English."""
 
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from demo.request_types import TYPES, tickets_demo_ensure
+from tests.factories import field_answer
 from tickets.models import FieldKind, RequestField, RequestType, Ticket
 
 pytestmark = pytest.mark.django_db
-
-SAMPLE = {
-    FieldKind.TEXT: "Beispiel",
-    FieldKind.TEXTAREA: "Ein längerer Text\nmit zwei Zeilen.",
-    FieldKind.DATE: "2026-12-01",
-    FieldKind.YESNO: "yes",
-    FieldKind.ROOM: "kitchen",
-    FieldKind.IBAN: "DE02 1203 0000 0000 2020 51",
-}
-
-
-def _answer(field: RequestField, language: str):
-    if field.kind in (FieldKind.CHOICE,):
-        return field.choice_list()[0]["value"]
-    if field.kind == FieldKind.MULTICHOICE:
-        return [field.choice_list()[0]["value"]]
-    if field.kind == FieldKind.NUMBER:
-        number = str(field.min_value if field.min_value is not None else 1)
-        return number.replace(".", ",") if language == "de" else number
-    if field.kind == FieldKind.FILE:
-        buffer = io.BytesIO()
-        Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
-        return SimpleUploadedFile("bild.png", buffer.getvalue(), content_type="image/png")
-    return SAMPLE[field.kind]
 
 
 def test_the_demo_has_13_complete_types_and_reruns_cleanly(cast):
@@ -70,7 +43,7 @@ def test_a_member_files_each_demo_form(client, cast, slug, language):
     assert page.status_code == 200
     name = request_type.name_en if language == "en" else request_type.name_de
     assert name in page.content.decode()
-    data = {field.key: _answer(field, language) for field in request_type.fields.all()}
+    data = {field.key: field_answer(field, language) for field in request_type.fields.all()}
     response = client.post(f"/anliegen/neu/{slug}/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     response = client.post(f"/anliegen/neu/{slug}/pruefen/")

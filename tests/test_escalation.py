@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from routing.models import Team
-from tests.test_routing import TAP, file
+from tests.factories import ticket_create
 from tickets.escalation import escalate
 from tickets.models import Status, Ticket, TicketEvent
 
@@ -22,10 +22,7 @@ def ticket(cast, repair):
     team.members.set([cast.hanna])
     team.lead = cast.tom
     team.save()
-    ticket = file(cast, repair, answers=TAP)
-    Ticket.objects.filter(pk=ticket.pk).update(assignee=cast.hanna)
-    ticket.refresh_from_db()
-    return ticket
+    return ticket_create(request_type=repair, assignee=cast.hanna)
 
 
 def set_moments(ticket, **moments):

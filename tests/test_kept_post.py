@@ -2,15 +2,19 @@
 kept through the new login and shown again, only to them."""
 
 import datetime
+import io
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from PIL import Image
 
+from tests.browser import PHONE, assert_accessible, assert_fits_width
+from tests.browser import log_in as log_in_page
+from tests.factories import GOOD, photo, ticket_create
 from tests.helpers import de
-from tests.test_requests_portal import GOOD, _photo
 from tickets.models import Status, Ticket, TicketDraft, TicketEvent
-from tickets.services import ticket_open, ticket_status_change
+from tickets.services import ticket_status_change
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +53,7 @@ def back_after_login(client, response, email, password):
 
 @pytest.fixture
 def ticket(cast, repair):
-    return ticket_open(
-        request_type=repair,
-        member=cast.alice.member,
-        answers=GOOD,
-        channel="portal",
-        created_by=cast.alice,
-    )
+    return ticket_create(request_type=repair, answers=GOOD)
 
 
 def test_a_request_form_sent_after_the_login_expired_comes_back_filled(
@@ -67,7 +65,7 @@ def test_a_request_form_sent_after_the_login_expired_comes_back_filled(
     expire(client)
     text = "Im Bad tropft der Wasserhahn seit Tagen – bitte rasch kommen!"
     response = client.post(
-        form_url, {**GOOD, "what": text, "photos": _photo("bad.jpg")}, HTTP_REFERER=form_url
+        form_url, {**GOOD, "what": text, "photos": photo("bad.jpg")}, HTTP_REFERER=form_url
     )
     assert not TicketDraft.objects.exists()  # nothing done while logged out
     page = back_after_login(client, response, "alice@example.org", password)
@@ -156,24 +154,18 @@ def test_a_forged_session_cookie_keeps_nothing(client, cast, ticket):
 def test_in_the_browser_the_form_waits_for_the_password_and_keeps_the_photo(
     page, live_server, cast, password, repair, tmp_path
 ):
-    import io
-
-    from PIL import Image
-
-    from tests.test_browser import PHONE, assert_accessible, assert_fits_width, log_in
-
-    photo = tmp_path / "deckenfleck.jpg"
+    picture = tmp_path / "deckenfleck.jpg"
     buffer = io.BytesIO()
     Image.new("RGB", (80, 60), "blue").save(buffer, "JPEG")
-    photo.write_bytes(buffer.getvalue())
+    picture.write_bytes(buffer.getvalue())
     base = live_server.url
-    log_in(page, base, "alice@example.org", password)
+    log_in_page(page, base, "alice@example.org", password)
     page.goto(base + f"/anliegen/neu/{repair.slug}/")
     page.check("#id_room_1")
     page.fill("#id_what", "Fleck an der Decke, wird größer.")
     page.check("#id_urgency_0")
     page.check("#id_master_key_0")
-    page.set_input_files("#id_photos", str(photo))
+    page.set_input_files("#id_photos", str(picture))
 
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     page.focus("main form button[type=submit]")
@@ -210,10 +202,8 @@ def test_in_the_browser_the_form_waits_for_the_password_and_keeps_the_photo(
 
 @pytest.mark.browser
 def test_cancel_leaves_the_form_as_it_was(page, live_server, cast, password, ticket):
-    from tests.test_browser import log_in
-
     base = live_server.url
-    log_in(page, base, "alice@example.org", password)
+    log_in_page(page, base, "alice@example.org", password)
     page.goto(base + f"/anliegen/{ticket.reference}/")
     page.fill("#id_body", "Noch eine Frage.")
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))

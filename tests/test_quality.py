@@ -1,5 +1,6 @@
 """The checks CI relies on, run as part of the suite so `make test` is the one gate."""
 
+import ast
 import os
 import secrets
 import shutil
@@ -98,3 +99,55 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run(sys.executable, "manage.py", "check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+# Test modules share helpers through helper modules (tests/helpers.py,
+# tests/factories.py, tests/browser.py), never by importing each other.
+
+
+def imported_test_modules(source: str) -> list[str]:
+    """The tests.test_* modules a source imports, anywhere in it (also
+    inside functions), absolutely or relatively (modules are in tests/)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("tests.test_")]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # relative to tests/: from .test_x import y, from . import test_x
+                module = "tests" + ("." + module if module else "")
+            if module.startswith("tests.test_"):
+                found.append(module)
+            elif module == "tests":
+                found += [f"tests.{a.name}" for a in node.names if a.name.startswith("test_")]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from tests.test_browser import log_in\n", ["tests.test_browser"]),
+        ("import tests.test_routing\n", ["tests.test_routing"]),
+        ("import tests.test_routing as routing\n", ["tests.test_routing"]),
+        ("def test_x():\n    from tests.test_demo import _answer\n", ["tests.test_demo"]),
+        ("from tests import helpers, test_routing\n", ["tests.test_routing"]),
+        ("from .test_browser import PHONE\n", ["tests.test_browser"]),
+        ("from . import test_browser\n", ["tests.test_browser"]),
+        (
+            "import os\nfrom tests.browser import PHONE\nfrom tests.factories import TAP\n"
+            "from tests.helpers import de\nimport tests.factories\n",
+            [],
+        ),
+    ],
+)
+def test_the_import_check_finds_test_modules_importing_test_modules(source, expected):
+    assert imported_test_modules(source) == expected
+
+
+def test_no_test_module_imports_another_test_module():
+    offenders = {
+        path.name: found
+        for path in sorted((ROOT / "tests").glob("test_*.py"))
+        if (found := imported_test_modules(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}, "move shared helpers into tests/helpers.py, factories.py or browser.py"

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests.factories import GOOD, photo
 from tests.helpers import de
 from tickets.models import (
     Attachment,
@@ -21,34 +22,13 @@ from tickets.services import reference_next
 pytestmark = pytest.mark.django_db
 
 
-def _photo(name="kaputt.jpg", exif=True) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    image = Image.new("RGB", (64, 48), "red")
-    if exif:
-        data = image.getexif()
-        data[0x010F] = "SecretCam"  # Make
-        image.save(buffer, "JPEG", exif=data)
-    else:
-        image.save(buffer, "JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
-
-
-GOOD = {
-    "room": "bathroom",
-    "what": "Der Wasserhahn tropft.",
-    "since": "2026-11-20",
-    "urgency": "normal",
-    "master_key": "yes",
-}
-
-
 def _file(client, repair, data=GOOD, files=None):
     return client.post(f"/anliegen/neu/{repair.slug}/", {**data, **(files or {})})
 
 
 def test_it_files_a_repair_report_with_a_photo(client, cast, repair, outbox):
     client.force_login(cast.alice)
-    response = _file(client, repair, files={"photos": _photo()})
+    response = _file(client, repair, files={"photos": photo()})
     assert response.status_code == 302
     assert response["Location"] == f"/anliegen/neu/{repair.slug}/pruefen/"
     review = client.get(response["Location"]).content.decode()
@@ -89,7 +69,7 @@ def test_it_files_a_repair_report_with_a_photo(client, cast, repair, outbox):
 def test_the_form_keeps_typed_text_and_uploads_when_a_field_is_wrong(client, cast, repair):
     client.force_login(cast.alice)
     data = {**GOOD, "urgency": ""}
-    response = _file(client, repair, data=data, files={"photos": _photo()})
+    response = _file(client, repair, data=data, files={"photos": photo()})
     body = response.content.decode()
     assert response.status_code == 200
     assert 'role="alert"' in body
@@ -152,7 +132,7 @@ def test_meine_anliegen_lists_own_and_household_tickets_only(
 
 def test_an_outsider_gets_404_for_tickets_and_attachments(client, cast, repair):
     client.force_login(cast.alice)
-    _file(client, repair, files={"photos": _photo()})
+    _file(client, repair, files={"photos": photo()})
     client.post(f"/anliegen/neu/{repair.slug}/pruefen/")
     ticket = Ticket.objects.get()
     attachment = Attachment.objects.get()

@@ -14,33 +14,11 @@ from django.utils import timezone, translation
 from cooperative.models import Estate
 from routing.models import Absence, Priority, RoutingRule, SlaPolicy, Strategy, Team
 from routing.reasons import reason_text
-from tickets.models import Category, Channel, RequestType, Status, Ticket, TicketEvent
-from tickets.services import (
-    ticket_member_reply,
-    ticket_open,
-    ticket_reply,
-    ticket_status_change,
-)
+from tests.factories import TAP, form_answers, ticket_create
+from tickets.models import Category, RequestType, Status, Ticket, TicketEvent
+from tickets.services import ticket_member_reply, ticket_reply, ticket_status_change
 
 pytestmark = pytest.mark.django_db
-
-TAP = {
-    "room": "bathroom",
-    "what": "Der Wasserhahn tropft.",
-    "urgency": "normal",
-    "master_key": "yes",
-}
-
-
-def file(cast, request_type, member=None, answers=TAP, channel=Channel.PORTAL):
-    member = member or cast.alice.member
-    return ticket_open(
-        request_type=request_type,
-        member=member,
-        answers=answers,
-        channel=channel,
-        created_by=member.user if hasattr(member, "user") else cast.hanna,
-    )
 
 
 def german(reason) -> str:
@@ -80,7 +58,7 @@ def north_rule(repair, technik, repair_policy):
 def test_a_repair_in_the_north_goes_to_its_property_manager_with_the_reason(
     client, cast, repair, north_rule, outbox
 ):
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     assert (ticket.team.name, ticket.assignee) == ("Technik", cast.hanna)
     assert ticket.priority == Priority.NORMAL and ticket.sla_policy.name == "Reparatur"
     expected = (
@@ -112,13 +90,13 @@ def test_the_first_matching_rule_wins_and_sets_the_priority(cast, repair, north_
         field_value="notfall",
     )
     emergency.request_types.set([repair])
-    urgent = file(cast, repair, answers={**TAP, "urgency": "notfall"})
+    urgent = ticket_create(request_type=repair, answers={**TAP, "urgency": "notfall"})
     assert (urgent.priority, urgent.assignee, urgent.routing_reason["rule"]) == (
         Priority.URGENT,
         None,
         1,
     )
-    normal = file(cast, repair)
+    normal = ticket_create(request_type=repair)
     assert normal.routing_reason["rule"] == 3 and normal.assignee == cast.hanna
 
 
@@ -126,12 +104,14 @@ def test_keywords_match_whatever_the_spelling(cast, repair, technik):
     RoutingRule.objects.create(
         position=1, name="Wasser", team=technik, keywords="rohrbruch, überschwemmung"
     )
-    ticket = file(cast, repair, answers={**TAP, "what": "UEBERSCHWEMMUNG im Keller!"})
+    ticket = ticket_create(
+        request_type=repair, answers={**TAP, "what": "UEBERSCHWEMMUNG im Keller!"}
+    )
     assert ticket.routing_reason["rule"] == 1
 
 
 def test_without_a_matching_rule_the_default_team_or_triage(cast, repair):
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     assert ticket.team.name == "Technik" and ticket.assignee is None
     assert german(ticket.routing_reason) == (
         "Keine Regel passt → Standardteam des Formulars: Technik (Eingang des Teams)"
@@ -139,7 +119,7 @@ def test_without_a_matching_rule_the_default_team_or_triage(cast, repair):
     orphan = RequestType.objects.create(
         slug="ohne-team", name_de="Ohne Team", name_en="No team", category=Category.PAYMENTS
     )
-    ticket = file(cast, orphan, answers={})
+    ticket = ticket_create(request_type=orphan, answers={})
     assert ticket.team is None
     assert (
         german(ticket.routing_reason) == "Keine Regel passt → Eingangskorb (noch nicht zugeordnet)"
@@ -160,7 +140,7 @@ def test_an_absent_manager_is_replaced_by_the_substitute_and_members_never_know(
         ends=today + datetime.timedelta(days=3),
         substitute=cast.tom,
     )
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     assert ticket.assignee == cast.tom
     assert german(ticket.routing_reason).endswith(
         "zuständig Tom Teamleiter (Vertretung für Hanna Beispiel, abwesend)"
@@ -178,7 +158,7 @@ def test_an_absent_manager_without_substitute_leaves_it_in_the_team_queue(cast, 
         starts=today - datetime.timedelta(days=1),
         ends=today,
     )
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     assert ticket.team.name == "Technik" and ticket.assignee is None
     assert "Hanna Beispiel ist abwesend ohne Vertretung" in german(ticket.routing_reason)
 
@@ -192,14 +172,14 @@ def test_an_absence_that_is_over_no_longer_counts(cast, repair, north_rule):
         ends=today - datetime.timedelta(days=1),
         substitute=cast.tom,
     )
-    assert file(cast, repair).assignee == cast.hanna
+    assert ticket_create(request_type=repair).assignee == cast.hanna
 
 
 def test_handing_over_moves_open_requests_to_the_substitute_in_one_action(
     client, cast, repair, outbox
 ):
-    mine = [file(cast, repair) for _ in range(3)]
-    done = file(cast, repair)
+    mine = [ticket_create(request_type=repair) for _ in range(3)]
+    done = ticket_create(request_type=repair)
     Ticket.objects.filter(pk__in=[t.pk for t in [*mine, done]]).update(assignee=cast.hanna)
     Ticket.objects.filter(pk=done.pk).update(status=Status.CLOSED)
     today = timezone.localdate()
@@ -249,12 +229,12 @@ PARKING = {"kind": "parking", "from": "2027-01-01", "ecar": "no"}
 
 
 def test_round_robin_takes_turns_and_skips_the_absent(cast, parking):
-    order = [file(cast, parking, answers=PARKING).assignee for _ in range(6)]
+    order = [ticket_create(request_type=parking, answers=PARKING).assignee for _ in range(6)]
     people = sorted([cast.hanna, cast.tom, cast.ada], key=lambda u: u.pk)
     assert order == people * 2
     today = timezone.localdate()
     Absence.objects.create(user=people[1], kind=Absence.Kind.VACATION, starts=today, ends=today)
-    order = [file(cast, parking, answers=PARKING).assignee for _ in range(4)]
+    order = [ticket_create(request_type=parking, answers=PARKING).assignee for _ in range(4)]
     assert people[1] not in order
     assert order.count(people[0]) == 2 and order.count(people[2]) == 2
 
@@ -267,7 +247,7 @@ def test_round_robin_is_fair_when_requests_arrive_at_the_same_moment(cast, parki
         try:
             for _ in range(3):
                 with transaction.atomic():
-                    file(cast, parking, answers=PARKING)
+                    ticket_create(request_type=parking, answers=PARKING)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -298,8 +278,8 @@ def question(text):
 
 
 def test_a_general_question_that_is_a_repair_is_routed_as_one(cast, general, technik):
-    ticket = file(
-        cast, general, answers=question("Die Heizung ist kalt und der Heizkörper tropft.")
+    ticket = ticket_create(
+        request_type=general, answers=question("Die Heizung ist kalt und der Heizkörper tropft.")
     )
     assert ticket.request_type == general  # as filed
     assert ticket.suggested_type.slug == "schadensmeldung"
@@ -311,8 +291,8 @@ def test_too_unsure_a_suggestion_goes_to_triage_with_the_suggestion_shown(
     client, cast, general, technik, settings
 ):
     settings.ROUTING_MIN_CONFIDENCE = 0.99
-    ticket = file(
-        cast, general, answers=question("Die Heizung ist kalt und der Heizkörper tropft.")
+    ticket = ticket_create(
+        request_type=general, answers=question("Die Heizung ist kalt und der Heizkörper tropft.")
     )
     assert ticket.team is None and ticket.suggested_type.slug == "schadensmeldung"
     assert "zu unsicher" in german(ticket.routing_reason)
@@ -328,7 +308,9 @@ def test_too_unsure_a_suggestion_goes_to_triage_with_the_suggestion_shown(
 
 
 def test_correcting_the_type_routes_again_with_the_same_function(client, cast, general, technik):
-    ticket = file(cast, general, answers=question("Wann ist die nächste Vertreterversammlung?"))
+    ticket = ticket_create(
+        request_type=general, answers=question("Wann ist die nächste Vertreterversammlung?")
+    )
     client.force_login(cast.ada)  # admins see every team's requests
     repair_type = RequestType.objects.get(slug="schadensmeldung")
     response = client.post(
@@ -351,7 +333,7 @@ def test_correcting_the_type_routes_again_with_the_same_function(client, cast, g
 
 
 def test_route_again_button(client, cast, repair, technik):
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     assert ticket.assignee is None
     RoutingRule.objects.create(
         position=1, name="Alles an Hanna", team=technik, strategy=Strategy.LEAST_OPEN
@@ -372,7 +354,7 @@ def test_route_again_button(client, cast, repair, technik):
 def test_deadlines_follow_the_policy_and_pause_while_waiting_for_the_member(
     cast, repair, north_rule
 ):
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     assert ticket.created_at < ticket.first_response_warn_at < ticket.first_response_due_at
     assert ticket.first_response_due_at < ticket.warn_at < ticket.due_at
     # Ten working days end at an office closing time, at least 12 days later.
@@ -400,7 +382,7 @@ def test_deadlines_follow_the_policy_and_pause_while_waiting_for_the_member(
 
 
 def test_resolving_counts_as_the_first_response(cast, repair, north_rule):
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     ticket_status_change(
         ticket=ticket, actor=cast.hanna, status=Status.RESOLVED, expected_version=ticket.version
     )
@@ -413,7 +395,7 @@ def test_resolving_counts_as_the_first_response(cast, repair, north_rule):
 
 def test_a_team_with_open_requests_cannot_be_deleted_until_they_are_moved(cast, repair):
     team = Team.objects.create(name="Sonderaufgaben")
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     Ticket.objects.filter(pk=ticket.pk).update(team=team)
     with pytest.raises(ProtectedError):
         team.delete()
@@ -428,18 +410,13 @@ def test_a_team_with_open_requests_cannot_be_deleted_until_they_are_moved(cast, 
 
 def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
     from demo.routing import routing_demo_ensure
-    from tests.test_demo_request_types import _answer
-    from tickets.models import FieldKind
 
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)  # idempotent
     assert RoutingRule.objects.count() == 9
     client.force_login(cast.ada)
     for request_type in RequestType.objects.filter(active=True).prefetch_related("fields"):
-        answers = {
-            f.key: _answer(f, "en") for f in request_type.fields.all() if f.kind != FieldKind.FILE
-        }
-        ticket = file(cast, request_type, answers=answers)
+        ticket = ticket_create(request_type=request_type, answers=form_answers(request_type))
         assert ticket.team is not None, request_type.slug
         text = german(ticket.routing_reason)
         assert text, request_type.slug
@@ -451,7 +428,7 @@ def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
 
 
 def test_the_member_is_never_promised_a_date_that_has_passed(client, cast, repair, north_rule):
-    ticket = file(cast, repair)
+    ticket = ticket_create(request_type=repair)
     Ticket.objects.filter(pk=ticket.pk).update(
         first_response_due_at=timezone.now() - datetime.timedelta(hours=1)
     )

@@ -8,7 +8,8 @@ import pytest
 
 from cooperative.models import Building, Estate
 from routing.models import RoutingRule, SlaPolicy, Strategy, Team
-from tests.test_routing import TAP, file
+from tests.browser import PHONE, assert_accessible, assert_fits_width
+from tests.factories import ticket_create
 from tickets.models import RequestType, Status, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_buildings_outside_the_chosen_estates_are_refused(client, cast):
 
 def test_a_team_with_open_requests_is_refused_in_the_admin(client, cast, repair):
     team = Team.objects.create(name="Sonderaufgaben")
-    ticket = file(cast, repair, answers=TAP)
+    ticket = ticket_create(request_type=repair)
     Ticket.objects.filter(pk=ticket.pk).update(team=team)
     client.force_login(cast.ada)
     url = f"/verwaltung/routing/team/{team.pk}/delete/"
@@ -144,7 +145,7 @@ def drafted(cast, repair):
 
 def test_a_draft_routes_nothing_until_published(client, cast, repair, drafted):
     _live, draft = drafted
-    dave = file(cast, repair, member=cast.dave.member, answers=TAP)  # lives in the south
+    dave = ticket_create(request_type=repair, member=cast.dave.member)  # lives in the south
     assert dave.team.name == "Technik"
     client.force_login(cast.ada)
     client.post(
@@ -153,7 +154,7 @@ def test_a_draft_routes_nothing_until_published(client, cast, repair, drafted):
     )
     draft.refresh_from_db()
     assert draft.draft is False and draft.active is True
-    again = file(cast, repair, member=cast.dave.member, answers=TAP)
+    again = ticket_create(request_type=repair, member=cast.dave.member)
     assert again.team.name == "Hausverwaltung"
 
 
@@ -191,8 +192,8 @@ def test_the_preview_shows_the_decision_for_facts(client, cast, repair, drafted)
 
 
 def test_the_simulation_lists_what_would_have_gone_elsewhere(client, cast, repair, drafted):
-    north_ticket = file(cast, repair, answers=TAP)  # Alice, north: unchanged
-    south_ticket = file(cast, repair, member=cast.dave.member, answers=TAP)
+    north_ticket = ticket_create(request_type=repair)  # Alice, north: unchanged
+    south_ticket = ticket_create(request_type=repair, member=cast.dave.member)
     client.force_login(cast.ada)
     response = client.get(PREVIEW, {"simulate": "1"})
     simulation = response.context["simulation"]
@@ -214,9 +215,7 @@ def test_handlers_cannot_edit_rules_or_see_the_preview(client, cast):
 def test_the_rule_editor_and_preview_in_a_real_browser(
     page, live_server, cast, password, repair, drafted
 ):
-    from tests.test_browser import PHONE, assert_accessible, assert_fits_width
-
-    file(cast, repair, member=cast.dave.member, answers=TAP)
+    ticket_create(request_type=repair, member=cast.dave.member)
     base = live_server.url
     page.goto(base + "/anmelden/?next=/verwaltung/routing/routingrule/")
     page.fill("#id_email", "ada@example.org")

@@ -6,13 +6,13 @@ every message exactly once."""
 
 import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 
+from core.links import absolute_url
 from mail.services import email_queue
-from tickets.models import Ticket, TicketEvent
+from tickets.events import event_escalated
+from tickets.models import Ticket
 
 # step, condition (besides open and not paused), field that records it, kind
 STEPS = [
@@ -56,13 +56,7 @@ def escalate(*, now: datetime.datetime) -> dict[str, int]:
                 deadline = getattr(ticket, target)
                 if kind == "warn" and deadline is not None and deadline <= now:
                     continue
-                event = TicketEvent.objects.create(
-                    ticket=ticket,
-                    kind=TicketEvent.Kind.ESCALATED,
-                    public=False,
-                    data={"step": step, "deadline": deadline.isoformat() if deadline else ""},
-                    created_at=now,
-                )
+                event = event_escalated(ticket=ticket, step=step, deadline=deadline, at=now)
                 person = _recipient(ticket, kind)
                 if person is None:
                     continue
@@ -74,8 +68,7 @@ def escalate(*, now: datetime.datetime) -> dict[str, int]:
                         "event": event,
                         "step": step,
                         "deadline": deadline,
-                        "link": settings.SITE_URL
-                        + reverse("backoffice:ticket", args=[ticket.reference]),
+                        "link": absolute_url("backoffice:ticket", args=[ticket.reference]),
                     },
                     language=person.language,
                 )

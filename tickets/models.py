@@ -187,6 +187,28 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+# The office is done with a request: it no longer counts as open work, can
+# no longer be overdue, and the member may rate it. "Resolved" still lets
+# the member reopen it for a while (Ticket.can_be_reopened).
+FINISHED = (Status.RESOLVED, Status.CLOSED)
+
+
+def open_condition() -> Q:
+    """Not finished, as a Q to combine with others in one query;
+    Ticket.objects.open() and Ticket.is_finished() say the same."""
+    return ~Q(status__in=FINISHED)
+
+
+def overdue_condition(now: datetime.datetime) -> Q:
+    """Open, and past its resolution deadline or still without a first
+    response past that deadline. As a Q so the inbox counts it in the one
+    query that counts every tab; Ticket.is_overdue is the same rule for a
+    loaded row."""
+    return open_condition() & (
+        Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)
+    )
+
+
 class Channel(models.TextChoices):
     PORTAL = "portal", _("member portal")
     EMAIL = "email", _("e-mail")
@@ -227,14 +249,20 @@ class TicketQuerySet(models.QuerySet):
         )
 
     def open(self) -> "TicketQuerySet":
-        return self.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
+        return self.filter(open_condition())
+
+    def finished(self) -> "TicketQuerySet":
+        return self.filter(status__in=FINISHED)
+
+    def overdue(self, now: datetime.datetime) -> "TicketQuerySet":
+        return self.filter(overdue_condition(now))
 
 
 def protect_open_tickets(collector, field, sub_objs, using):
     """on_delete for a ticket's team: refused while the team has open
     tickets (they must be moved first); closed ones just lose the team (the
     history still names it)."""
-    still_open = [t for t in sub_objs if t.status not in (Status.RESOLVED, Status.CLOSED)]
+    still_open = [t for t in sub_objs if not t.is_finished()]
     if still_open:
         raise models.ProtectedError(
             "The team still has open requests; move them to another team first.", still_open
@@ -302,8 +330,9 @@ class Ticket(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, editable=False)
     # Set by the SLA policy (routing); the inbox sorts and flags by it.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
-    # Routing (routing.services): why the ticket went where it went, as data
-    # so staff read it in their language; priority and SLA from the rule.
+    # Routing (decided by routing, applied by tickets.route): why the ticket
+    # went where it went, as data so staff read it in their language;
+    # priority and SLA from the rule.
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
@@ -383,7 +412,29 @@ class Ticket(TimeStampedModel):
         )
 
     def can_be_rated(self) -> bool:
-        return self.status in (Status.RESOLVED, Status.CLOSED) and self.rating is None
+        return self.is_finished() and self.rating is None
+
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    # The overdue rule for one loaded row; overdue_condition() is the same
+    # rule as a query. A ticket the office is done with is never overdue.
+    def is_first_response_overdue(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            not self.is_finished()
+            and self.first_response_at is None
+            and self.first_response_due_at is not None
+            and self.first_response_due_at < now
+        )
+
+    def is_resolution_overdue(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return not self.is_finished() and self.due_at is not None and self.due_at < now
+
+    def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.is_resolution_overdue(now) or self.is_first_response_overdue(now)
 
     def answers_text(self) -> str:
         """The string answers (lists included) as one text, for routing

@@ -90,7 +90,8 @@ def training_samples() -> list[tuple[str, str]]:
     """(slug, text) of every finished request that was not merged into
     another one; the type a handler left it with is the label."""
     tickets = (
-        Ticket.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], merged_into__isnull=True)
+        Ticket.objects.finished()
+        .filter(merged_into__isnull=True)
         .select_related("request_type")
         .only("pk", "answers", "request_type__slug")
         .prefetch_related(

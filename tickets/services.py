@@ -4,17 +4,17 @@ and changes tickets through these functions, so all behave the same."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.links import absolute_url
 from mail.services import email_queue
 from members.models import Contract, Member
 from routing import sla
+from tickets import events
 from tickets.files import CleanFile
 from tickets.models import (
     Attachment,
@@ -109,19 +109,7 @@ def ticket_open(
             created_by=created_by,
         )
         ticket_route(ticket, now=now)
-        event = TicketEvent.objects.create(
-            ticket=ticket,
-            kind=TicketEvent.Kind.OPENED,
-            public=True,
-            actor=created_by,
-            # The reason stays in the history even if the ticket moves later.
-            data={
-                "channel": channel,
-                "team": ticket.team.name if ticket.team else "",
-                "reason": ticket.routing_reason,
-            },
-            created_at=now,
-        )
+        event = events.event_opened(ticket=ticket, actor=created_by, at=now)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=created_by)
         if draft is not None:
             draft.attachments.update(draft=None, ticket=ticket, event=event)
@@ -145,10 +133,7 @@ def ticket_reroute(
     (the answers stay as filed; the snapshot keeps their labels)."""
     with transaction.atomic():
         ticket = _locked(ticket, expected_version)
-        before = {
-            "team": ticket.team.name if ticket.team else "",
-            "assignee": str(ticket.assignee or ""),
-        }
+        before = events.in_charge(team=ticket.team, assignee=ticket.assignee)
         changed_type = request_type is not None and request_type != ticket.request_type
         if changed_type:
             ticket.request_type = request_type
@@ -156,23 +141,15 @@ def ticket_reroute(
         ticket_route(ticket)  # sets the new team, handler, SLA on this object
         ticket.version += 1
         ticket.save(update_fields=["version", "updated_at"])
-        after = {
-            "team": ticket.team.name if ticket.team else "",
-            "assignee": str(ticket.assignee or ""),
-        }
-        event = TicketEvent.objects.create(
+        event = events.event_assigned(
             ticket=ticket,
-            kind=TicketEvent.Kind.ASSIGNED,
-            public=before["team"] != after["team"],
             actor=actor,
-            data={
-                "from": before,
-                "to": after,
-                "reason": ticket.routing_reason,
-                **({"type": request_type.name_de} if changed_type else {}),
-            },
+            before=before,
+            reason=ticket.routing_reason,
+            corrected_type=request_type if changed_type else None,
         )
-        if ticket.assignee is not None and ticket.assignee != actor and after != before:
+        moved = event.data["to"] != before
+        if ticket.assignee is not None and ticket.assignee != actor and moved:
             _staff_notify(
                 ticket, user=ticket.assignee, template="tickets/email/assigned", event=event
             )
@@ -193,7 +170,7 @@ def _member_notify(ticket: Ticket, *, template: str, event: TicketEvent | None =
             "ticket": ticket,
             "member": member,
             "event": event,
-            "link": settings.SITE_URL + reverse("tickets:detail", args=[ticket.reference]),
+            "link": absolute_url("tickets:detail", args=[ticket.reference]),
         },
         language=language,
     )
@@ -207,9 +184,7 @@ def ticket_member_reply(
     if ticket.status == Status.CLOSED:
         raise TicketError("closed")
     with transaction.atomic():
-        event = TicketEvent.objects.create(
-            ticket=ticket, kind=TicketEvent.Kind.MEMBER_REPLY, public=True, actor=user, body=body
-        )
+        event = events.event_member_reply(ticket=ticket, actor=user, body=body)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=user)
         if ticket.status in (Status.WAITING, Status.RESOLVED):
             _status_set(ticket, Status.IN_PROGRESS, actor=user)
@@ -243,17 +218,11 @@ def _status_set(ticket: Ticket, status: str, *, actor: User) -> TicketEvent:
         )
         ticket.sla_paused_at = None
         fields.append("sla_paused_at")
-    if status in (Status.RESOLVED, Status.CLOSED) and ticket.first_response_at is None:
+    if ticket.is_finished() and ticket.first_response_at is None:
         ticket.first_response_at = now  # settling it answers it
         fields.append("first_response_at")
     ticket.save(update_fields=fields)
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        kind=TicketEvent.Kind.STATUS,
-        public=True,
-        actor=actor,
-        data={"from": old, "to": status},
-    )
+    return events.event_status(ticket=ticket, actor=actor, old=old, new=status)
 
 
 def ticket_reopen(*, ticket: Ticket, user: User, reason: str) -> None:
@@ -262,9 +231,7 @@ def ticket_reopen(*, ticket: Ticket, user: User, reason: str) -> None:
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if not ticket.can_be_reopened():
             raise TicketError("not reopenable")
-        TicketEvent.objects.create(
-            ticket=ticket, kind=TicketEvent.Kind.MEMBER_REPLY, public=True, actor=user, body=reason
-        )
+        events.event_member_reply(ticket=ticket, actor=user, body=reason)
         _status_set(ticket, Status.IN_PROGRESS, actor=user)
 
 
@@ -293,7 +260,7 @@ def _staff_notify(ticket: Ticket, *, user: User | None, template: str, event: Ti
         context={
             "ticket": ticket,
             "event": event,
-            "link": settings.SITE_URL + reverse("backoffice:ticket", args=[ticket.reference]),
+            "link": absolute_url("backoffice:ticket", args=[ticket.reference]),
         },
         language=user.language,
     )
@@ -313,13 +280,8 @@ def ticket_reply(
     ask the member a question (status "question to you")."""
     with transaction.atomic():
         ticket = _locked(ticket, expected_version)
-        event = TicketEvent.objects.create(
-            ticket=ticket,
-            kind=TicketEvent.Kind.REPLY if public else TicketEvent.Kind.NOTE,
-            public=public,
-            actor=actor,
-            body=body,
-        )
+        record = events.event_reply if public else events.event_note
+        event = record(ticket=ticket, actor=actor, body=body)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=actor)
         if public and ask_member:
             _status_set(ticket, Status.WAITING, actor=actor)
@@ -370,32 +332,14 @@ def ticket_assign(
     (unless `notify` is off: a bulk change tells them once for all)."""
     with transaction.atomic():
         ticket = _locked(ticket, expected_version)
-        if (
-            assignee is not None
-            and team is not None
-            and not (team.members.filter(pk=assignee.pk).exists() or team.lead_id == assignee.pk)
-        ):
+        if assignee is not None and team is not None and not team.has_member(assignee):
             raise TicketError("assignee not in team")
-        before = {
-            "team": ticket.team.name if ticket.team else "",
-            "assignee": str(ticket.assignee or ""),
-        }
+        before = events.in_charge(team=ticket.team, assignee=ticket.assignee)
         ticket.team = team
         ticket.assignee = assignee
         ticket.version += 1
         ticket.save(update_fields=["team", "assignee", "version", "updated_at"])
-        # A change of team is public (members see which team is in charge); a
-        # change of person alone is internal: members never see who is absent.
-        event = TicketEvent.objects.create(
-            ticket=ticket,
-            kind=TicketEvent.Kind.ASSIGNED,
-            public=before["team"] != (team.name if team else ""),
-            actor=actor,
-            data={
-                "from": before,
-                "to": {"team": team.name if team else "", "assignee": str(assignee or "")},
-            },
-        )
+        event = events.event_assigned(ticket=ticket, actor=actor, before=before)
         if notify and assignee is not None and assignee != actor:
             _staff_notify(ticket, user=assignee, template="tickets/email/assigned", event=event)
     return event
@@ -439,7 +383,7 @@ def _batch_notify(references: list[str], *, user: User | None, actor: User) -> N
         context={
             "references": references,
             "actor": actor,
-            "link": settings.SITE_URL + reverse("backoffice:inbox") + "?view=mine",
+            "link": absolute_url("backoffice:inbox", query={"view": "mine"}),
         },
         language=user.language,
     )
@@ -456,7 +400,7 @@ def tickets_bulk_assign(
     once. Closed tickets are skipped; the new handler gets one e-mail."""
 
     def change(ticket: Ticket, version: int) -> None:
-        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        if ticket.is_finished():
             raise TicketError("closed")
         ticket_assign(
             ticket=ticket,
@@ -531,20 +475,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User, expected_versio
                 "updated_at",
             ]
         )
-        TicketEvent.objects.create(
-            ticket=source,
-            kind=TicketEvent.Kind.MERGED,
-            public=True,
-            actor=actor,
-            data={"into": target.reference},
-        )
-        TicketEvent.objects.create(
-            ticket=target,
-            kind=TicketEvent.Kind.MERGED,
-            public=True,
-            actor=actor,
-            data={"from": source.reference},
-        )
+        events.event_merged(source=source, target=target, actor=actor)
         Attachment.objects.filter(ticket=source).update(ticket=target)
         Ticket.objects.filter(pk=target.pk).update(version=F("version") + 1)
 
@@ -555,13 +486,7 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor: User) -> None:
         raise TicketError("same ticket")
     with transaction.atomic():
         ticket.related.add(other)
-        TicketEvent.objects.create(
-            ticket=ticket,
-            kind=TicketEvent.Kind.LINKED,
-            public=False,
-            actor=actor,
-            data={"with": other.reference},
-        )
+        events.event_linked(ticket=ticket, other=other, actor=actor)
 
 
 def absence_hand_over(*, absence, actor: User) -> BulkOutcome:
@@ -575,21 +500,12 @@ def absence_hand_over(*, absence, actor: User) -> BulkOutcome:
             Ticket.objects.open().select_for_update().filter(assignee=absence.user).order_by("pk")
         )
         for ticket in tickets:
+            # The query chose the absent person's tickets: they had them.
+            before = events.in_charge(team=ticket.team, assignee=absence.user)
             ticket.assignee = substitute
             ticket.version += 1
             ticket.save(update_fields=["assignee", "version", "updated_at"])
-            team = ticket.team.name if ticket.team_id else ""
-            TicketEvent.objects.create(
-                ticket=ticket,
-                kind=TicketEvent.Kind.ASSIGNED,
-                public=False,
-                actor=actor,
-                data={
-                    "from": {"team": team, "assignee": str(absence.user)},
-                    "to": {"team": team, "assignee": str(substitute or "")},
-                    "absence": absence.get_kind_display(),
-                },
-            )
+            events.event_assigned(ticket=ticket, actor=actor, before=before, absence=absence)
             outcome.changed.append(ticket.reference)
         absence.handed_over_at = timezone.now()
         absence.save(update_fields=["handed_over_at", "updated_at"])

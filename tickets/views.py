@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.db.models import Max, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -223,7 +222,6 @@ def request_detail(request, reference):
             "can_reply": ticket.status != Status.CLOSED,
             "rating_form": RatingForm(initial=rating_initial) if ticket.can_be_rated() else None,
             "reopen_text": reopen_text,
-            "now": timezone.now(),  # a promised date in the past is not shown
             "Kind": TicketEvent.Kind,
         },
     )

@@ -1,13 +1,12 @@
 """The central inbox (“Bearbeitung”): every request a handler may see, in
 views (mine, my teams, triage, overdue, all), filtered, searched, sorted by
-due date and paged with a keyset (no OFFSET: page 40 costs what page 1 costs,
-and a request filed meanwhile never shifts rows between pages)."""
+due date and paged. The queries are tickets.inbox; this page adds the filter
+form, the bulk actions, the audit record of searches and the links."""
 
-import datetime
+from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, F, Q
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,14 +20,11 @@ from audit.services import access_record
 from backoffice.forms import BulkForm
 from cooperative.models import Building
 from core.decorators import staff_required
-from routing.models import Team
 from tickets import services
+from tickets.inbox import NOBODY, InvalidCursor, inbox_page
 from tickets.models import Channel, RequestType, Status, Ticket
-from tickets.search import ticket_search
 
-PAGE_SIZE = 25
-CLOSED_STATES = (Status.RESOLVED, Status.CLOSED)
-
+# Labels for the codes of tickets.inbox (VIEWS, SORTS, AGES), in its order.
 VIEWS = {
     "mine": gettext_lazy("Assigned to me"),
     "teams": gettext_lazy("My teams"),
@@ -47,7 +43,6 @@ AGES = {
     "older": gettext_lazy("more than 30 days ago"),
 }
 ANY = ("", gettext_lazy("any"))
-NOBODY = "none"
 
 
 def _choice(label, choices, message):
@@ -135,98 +130,6 @@ class InboxFilterForm(forms.Form):
         }
 
 
-def _view_conditions(user, now) -> dict[str, Q]:
-    is_open = ~Q(status__in=CLOSED_STATES)
-    my_teams = Team.objects.filter(Q(members=user) | Q(lead=user)).values("pk")
-    return {
-        "mine": is_open & Q(assignee=user),
-        "teams": is_open & Q(team__in=my_teams),
-        "triage": is_open & (Q(team__isnull=True) | Q(assignee__isnull=True)),
-        "overdue": is_open
-        & (Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)),
-        "all": Q(),
-    }
-
-
-def _filtered(tickets, data: dict, now):
-    if data.get("request_type"):
-        tickets = tickets.filter(request_type_id=int(data["request_type"]))
-    if data.get("estate"):
-        tickets = tickets.filter(unit__building__estate_id=int(data["estate"]))
-    if data.get("building"):
-        tickets = tickets.filter(unit__building_id=int(data["building"]))
-    if data.get("status"):
-        tickets = tickets.filter(status=data["status"])
-    if data.get("channel"):
-        tickets = tickets.filter(channel=data["channel"])
-    if data.get("assignee") == NOBODY:
-        tickets = tickets.filter(assignee__isnull=True)
-    elif data.get("assignee"):
-        tickets = tickets.filter(assignee_id=int(data["assignee"]))
-    age = data.get("age")
-    if age == "today":
-        midnight = timezone.make_aware(
-            datetime.datetime.combine(timezone.localdate(now), datetime.time.min)
-        )
-        tickets = tickets.filter(created_at__gte=midnight)
-    elif age in ("7", "30"):
-        tickets = tickets.filter(created_at__gte=now - datetime.timedelta(days=int(age)))
-    elif age == "older":
-        tickets = tickets.filter(created_at__lt=now - datetime.timedelta(days=30))
-    return tickets
-
-
-# Keyset pagination ---------------------------------------------------------
-# The "after" parameter is the sort key of the last row shown, in plain text
-# ("due|<due or ->|<created>|<pk>" or "newest|<created>|<pk>", UTC ISO dates).
-# It needs no signature: it only says where to continue, and every row is
-# still filtered by what the user may see.
-
-
-def _order(sort: str) -> list:
-    if sort == "newest":
-        return ["-created_at", "-pk"]
-    return [F("due_at").asc(nulls_last=True), "created_at", "pk"]
-
-
-def _cursor(ticket: Ticket, sort: str) -> str:
-    created = ticket.created_at.astimezone(datetime.UTC).isoformat()
-    if sort == "newest":
-        return f"newest|{created}|{ticket.pk}"
-    due = ticket.due_at.astimezone(datetime.UTC).isoformat() if ticket.due_at else "-"
-    return f"due|{due}|{created}|{ticket.pk}"
-
-
-def _moment(text: str) -> datetime.datetime:
-    moment = datetime.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    return moment.astimezone(datetime.UTC)  # OverflowError at the ends of the calendar
-
-
-def _after(value: str, sort: str) -> Q:
-    """Rows after the cursor in the given order; ValueError if it is not one."""
-    parts = value.split("|")
-    if parts[0] != sort or len(parts) != (3 if sort == "newest" else 4):
-        raise ValueError("cursor for another order")
-    pk = int(parts[-1])
-    if not 0 < pk < 2**63:
-        raise ValueError("pk out of range")
-    created = _moment(parts[-2])
-    same_created_later = Q(created_at=created, pk__gt=pk)
-    if sort == "newest":
-        return Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk)
-    if parts[1] == "-":
-        return Q(due_at__isnull=True) & (Q(created_at__gt=created) | same_created_later)
-    due = _moment(parts[1])
-    return (
-        Q(due_at__gt=due)
-        | Q(due_at=due, created_at__gt=created)
-        | (Q(due_at=due) & same_created_later)
-        | Q(due_at__isnull=True)
-    )
-
-
 def _url(params: dict) -> str:
     query = QueryDict(mutable=True)
     query.update({k: v for k, v in params.items() if v})
@@ -242,41 +145,31 @@ def _ticket_url(reference: str) -> str | None:
 
 def _listing(request) -> dict:
     """The rows and controls of the inbox page, from the query string."""
-    user = request.user
     now = timezone.now()
-    visible = Ticket.objects.visible_to_staff(user)
-    conditions = _view_conditions(user, now)
-    counts = visible.aggregate(
-        **{name: Count("pk", filter=condition or None) for name, condition in conditions.items()}
-    )
-
-    view = request.GET.get("view")
-    if view not in VIEWS:
-        view = "mine" if counts["mine"] else "teams"
     form = InboxFilterForm(request.GET)
     form.is_valid()
     data = form.cleaned_data
-    sort = data.get("sort") or "due"
     query = data.get("q", "").strip()
-
-    tickets = _filtered(visible.filter(conditions[view]), data, now)
-    tickets = ticket_search(tickets, query)
-    after = request.GET.get("after", "")
-    if after:
-        try:
-            tickets = tickets.filter(_after(after, sort))
-        except (ValueError, OverflowError):
-            after = ""
-            form.add_error(
-                None,
-                _("The link to the next page was not valid, so the list starts from the top."),
-            )
-    rows = list(
-        tickets.select_related(
-            "request_type", "member", "unit__building", "team", "assignee"
-        ).order_by(*_order(sort))[: PAGE_SIZE + 1]
+    sort = data.get("sort") or "due"
+    page_of = partial(
+        inbox_page,
+        user=request.user,
+        view=request.GET.get("view"),
+        filters=data,
+        sort=sort,
+        search=query,
+        now=now,
     )
-    has_next, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    after = request.GET.get("after", "")
+    try:
+        page = page_of(after=after)
+    except InvalidCursor:
+        after = ""
+        form.add_error(
+            None, _("The link to the next page was not valid, so the list starts from the top.")
+        )
+        page = page_of(after="")
+    view = page.view
 
     if query:
         # Searching for a name or member number is looking up member data.
@@ -287,16 +180,9 @@ def _listing(request) -> dict:
         )
 
     today = timezone.localdate(now)
-    for ticket in rows:
+    for ticket in page.rows:
         ticket.inbox_url = _ticket_url(ticket.reference)
-        ticket.inbox_overdue = ticket.status not in CLOSED_STATES and (
-            (ticket.due_at is not None and ticket.due_at < now)
-            or (
-                ticket.first_response_at is None
-                and ticket.first_response_due_at is not None
-                and ticket.first_response_due_at < now
-            )
-        )
+        ticket.inbox_overdue = ticket.is_overdue(now)
         ticket.bulk_value = f"{ticket.pk}:{ticket.version}"
         ticket.age_days = (today - timezone.localdate(ticket.created_at)).days
 
@@ -310,23 +196,22 @@ def _listing(request) -> dict:
         {
             "name": name,
             "label": label,
-            "count": counts[name],
+            "count": page.counts[name],
             "url": _url({**params, "view": name}),
             "current": name == view,
         }
         for name, label in VIEWS.items()
     ]
     return {
-        "visible": visible,
         "form": form,
         "view": view,
         "view_label": VIEWS[view],
         "sort_label": SORTS[sort],
         "tabs": tabs,
-        "tickets": rows,
+        "tickets": page.rows,
         "first_url": _url({**params, "view": view}) if after else None,
         "next_url": (
-            _url({**params, "view": view, "after": _cursor(rows[-1], sort)}) if has_next else None
+            _url({**params, "view": view, "after": page.next_after}) if page.has_next else None
         ),
         "clear_url": _url({"view": view}),
         "filters_active": len(filters),
@@ -393,7 +278,7 @@ def inbox(request):
             return redirect(request.get_full_path())
     context = _listing(request)
     if bulk_form is None:
-        bulk_form = BulkForm(tickets=context["visible"])
+        bulk_form = BulkForm(tickets=Ticket.objects.visible_to_staff(request.user))
     bulk_form.fields["assignee"].choices = [("", "---------"), *context["form"].staff]
     context["bulk_form"] = bulk_form
     context["checked"] = bulk_form.checked()

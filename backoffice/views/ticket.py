@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -15,10 +14,8 @@ from core.decorators import staff_required
 from core.kept import kept_notice, post_take
 from members.models import Contract
 from tickets import services
-from tickets.models import Attachment, CannedResponse, Status, Ticket
+from tickets.models import Attachment, CannedResponse, Ticket, open_condition
 from tickets.selectors import get_ticket_for_staff
-
-CLOSED_STATES = (Status.RESOLVED, Status.CLOSED)
 
 CONFLICT = gettext_lazy(
     "A colleague changed this request while you were working on it. Your input "
@@ -182,14 +179,12 @@ def ticket_detail(request, reference):
     nearby = list(
         Ticket.objects.visible_to_staff(request.user)
         .exclude(pk=ticket.pk)
-        .filter((Q(member=ticket.member) & ~Q(status__in=CLOSED_STATES)) | Exists(linked))
+        .filter((Q(member=ticket.member) & open_condition()) | Exists(linked))
         .annotate(is_related=Exists(linked))
         .select_related("request_type")
         .order_by("-created_at")[:30]
     )
-    other_open = [
-        t for t in nearby if t.member_id == ticket.member_id and t.status not in CLOSED_STATES
-    ]
+    other_open = [t for t in nearby if t.member_id == ticket.member_id and not t.is_finished()]
     related = [t for t in nearby if t.is_related]
     return render(
         request,
@@ -202,7 +197,6 @@ def ticket_detail(request, reference):
             "answers": ticket.answer_rows(),
             "canned": canned,
             "related": related,
-            "now": timezone.now(),
             **forms,
         },
     )

@@ -1,0 +1,46 @@
+"""Helpers for the tests that drive a real Chromium (the `page` fixture in
+conftest). A helper module, not a test module.
+
+axe-core (and with it Playwright) is loaded on first use, as conftest loads
+Playwright only when a browser test runs: modules that import these helpers
+for their browser tests still collect and run their other tests without it."""
+
+import functools
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+PHONE = {"width": 360, "height": 740}
+
+
+@functools.cache
+def _axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+def assert_accessible(page):
+    """axe-core finds no WCAG 2.1 A/AA violation on the current page."""
+    results = _axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def assert_fits_width(page):
+    """Nothing sticks out sideways: no horizontal scrolling."""
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, f"{page.url}: {scroll_width}px wide, viewport {inner_width}"
+
+
+def submit(page):
+    """Send the page's form and wait for the answer (every form posts and reloads)."""
+    with page.expect_navigation():
+        page.locator("main form[method=post] button[type=submit]").click()
+
+
+def log_in(page, base_url, email, password):
+    page.goto(base_url + "/anmelden/")
+    page.fill("#id_email", email)
+    page.fill("#id_password", password)
+    submit(page)
+    page.wait_for_url(base_url + "/mein-bereich/")

@@ -1,0 +1,191 @@
+"""The staff inbox as queries: the views (mine, my teams, triage, overdue,
+all) with their counts, the filters, search, the two sort orders and keyset
+paging. Plain data in, rows and counts out, so the inbox page, the JSON API
+and dashboards show the same requests and the same numbers.
+
+Keyset paging, not OFFSET: page 40 costs what page 1 costs, and a request
+filed meanwhile never shifts rows between pages."""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from routing.models import Team
+from tickets.models import Ticket, TicketQuerySet, open_condition, overdue_condition
+from tickets.search import ticket_search
+
+PAGE_SIZE = 25
+VIEWS = ("mine", "teams", "triage", "overdue", "all")
+SORTS = ("due", "newest")  # the first is the default
+AGES = ("today", "7", "30", "older")
+NOBODY = "none"  # the "assignee" filter for requests nobody has yet
+
+
+class InvalidCursor(ValueError):
+    """The `after` value is not a position in this sort order (an edited or
+    outdated link)."""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    view: str  # the view shown: the one asked for, else the default
+    counts: dict[str, int]  # per view, within what the user may see, unfiltered
+    rows: list[Ticket]
+    next_after: str | None  # the cursor for the next page; None on the last page
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_after is not None
+
+
+def view_conditions(*, user: User, now: datetime.datetime) -> dict[str, Q]:
+    """Each view as a condition, so one query counts them all."""
+    is_open = open_condition()
+    my_teams = Team.objects.with_member(user).values("pk")
+    return {
+        "mine": is_open & Q(assignee=user),
+        "teams": is_open & Q(team__in=my_teams),
+        "triage": is_open & (Q(team__isnull=True) | Q(assignee__isnull=True)),
+        "overdue": overdue_condition(now),
+        "all": Q(),
+    }
+
+
+def filtered(
+    tickets: TicketQuerySet, *, filters: Mapping[str, str], now: datetime.datetime
+) -> TicketQuerySet:
+    """Apply the inbox filters. Values come validated (ids as digit strings,
+    codes from the choices); a missing or empty one does not filter."""
+    if filters.get("request_type"):
+        tickets = tickets.filter(request_type_id=int(filters["request_type"]))
+    if filters.get("estate"):
+        tickets = tickets.filter(unit__building__estate_id=int(filters["estate"]))
+    if filters.get("building"):
+        tickets = tickets.filter(unit__building_id=int(filters["building"]))
+    if filters.get("status"):
+        tickets = tickets.filter(status=filters["status"])
+    if filters.get("channel"):
+        tickets = tickets.filter(channel=filters["channel"])
+    if filters.get("assignee") == NOBODY:
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.get("assignee"):
+        tickets = tickets.filter(assignee_id=int(filters["assignee"]))
+    age = filters.get("age")
+    if age == "today":
+        # Today in the office's time zone, not in UTC.
+        midnight = timezone.make_aware(
+            datetime.datetime.combine(timezone.localdate(now), datetime.time.min)
+        )
+        tickets = tickets.filter(created_at__gte=midnight)
+    elif age in ("7", "30"):
+        tickets = tickets.filter(created_at__gte=now - datetime.timedelta(days=int(age)))
+    elif age == "older":
+        tickets = tickets.filter(created_at__lt=now - datetime.timedelta(days=30))
+    return tickets
+
+
+# Keyset pagination ---------------------------------------------------------
+# The cursor is the sort key of the last row shown, in plain text
+# ("due|<due or ->|<created>|<pk>" or "newest|<created>|<pk>", UTC ISO dates).
+# It needs no signature: it only says where to continue, and every row is
+# still filtered by what the user may see.
+
+
+def ordering(sort: str) -> list:
+    if sort == "newest":
+        return ["-created_at", "-pk"]
+    return [F("due_at").asc(nulls_last=True), "created_at", "pk"]
+
+
+def cursor(ticket: Ticket, *, sort: str) -> str:
+    created = ticket.created_at.astimezone(datetime.UTC).isoformat()
+    if sort == "newest":
+        return f"newest|{created}|{ticket.pk}"
+    due = ticket.due_at.astimezone(datetime.UTC).isoformat() if ticket.due_at else "-"
+    return f"due|{due}|{created}|{ticket.pk}"
+
+
+def _moment(text: str) -> datetime.datetime:
+    moment = datetime.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(datetime.UTC)  # OverflowError at the ends of the calendar
+
+
+def _after(value: str, sort: str) -> Q:
+    """Rows after the cursor in the given order; ValueError if it is not one."""
+    parts = value.split("|")
+    if parts[0] != sort or len(parts) != (3 if sort == "newest" else 4):
+        raise ValueError("cursor for another order")
+    pk = int(parts[-1])
+    if not 0 < pk < 2**63:
+        raise ValueError("pk out of range")
+    created = _moment(parts[-2])
+    same_created_later = Q(created_at=created, pk__gt=pk)
+    if sort == "newest":
+        return Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk)
+    if parts[1] == "-":
+        return Q(due_at__isnull=True) & (Q(created_at__gt=created) | same_created_later)
+    due = _moment(parts[1])
+    return (
+        Q(due_at__gt=due)
+        | Q(due_at=due, created_at__gt=created)
+        | (Q(due_at=due) & same_created_later)
+        | Q(due_at__isnull=True)
+    )
+
+
+def after_condition(value: str, *, sort: str) -> Q:
+    """The rows after the cursor `value` in `sort` order."""
+    try:
+        return _after(value, sort)
+    except (ValueError, OverflowError) as error:
+        raise InvalidCursor(value) from error
+
+
+def inbox_page(
+    *,
+    user: User,
+    view: str | None,
+    filters: Mapping[str, str],
+    sort: str,
+    search: str,
+    after: str,
+    now: datetime.datetime,
+    size: int = PAGE_SIZE,
+) -> InboxPage:
+    """One page of the inbox in two queries: the counts of every view, then
+    the rows (one more than fit, to know whether a next page exists).
+
+    An unknown `view` shows "mine", or "teams" while nothing is assigned to
+    the user. Raises InvalidCursor, before any query, for an `after` that is
+    not a position in `sort` order."""
+    sort = sort if sort in SORTS else SORTS[0]
+    after_rows = after_condition(after, sort=sort) if after else None
+    visible = Ticket.objects.visible_to_staff(user)
+    conditions = view_conditions(user=user, now=now)
+    counts = visible.aggregate(
+        **{name: Count("pk", filter=condition or None) for name, condition in conditions.items()}
+    )
+    if view not in VIEWS:
+        view = "mine" if counts["mine"] else "teams"
+    tickets = filtered(visible.filter(conditions[view]), filters=filters, now=now)
+    tickets = ticket_search(tickets, search)
+    if after_rows is not None:
+        tickets = tickets.filter(after_rows)
+    rows = list(
+        tickets.select_related(
+            "request_type", "member", "unit__building", "team", "assignee"
+        ).order_by(*ordering(sort))[: size + 1]
+    )
+    has_next, rows = len(rows) > size, rows[:size]
+    return InboxPage(
+        view=view,
+        counts=counts,
+        rows=rows,
+        next_after=cursor(rows[-1], sort=sort) if has_next else None,
+    )
