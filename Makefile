@@ -29,7 +29,8 @@ demo: messages
 	@echo "Portal: http://$(HOST):$(PORT)/  –  e-mails: var/mail/  –  Ctrl-C stops"
 	@export GENOPORTAL_SITE_URL=http://$(HOST):$(PORT); trap 'kill 0' INT TERM EXIT; \
 	  $(MANAGE) db_worker --interval 1 & \
-	  while true; do $(MANAGE) routing_escalate -v0; sleep 60; done & \
+	  while true; do $(MANAGE) routing_escalate -v0; $(MANAGE) mail_retry -v0 >/dev/null; \
+	    $(MANAGE) drafts_expire -v0; sleep 60; done & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default

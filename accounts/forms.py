@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.tokens import default_token_generator
 from django.db.models import Q
 from django.utils.encoding import force_bytes
@@ -17,6 +18,11 @@ from mail.services import email_queue
 TOO_MANY = _(
     "Too many unsuccessful attempts. For your security, please wait 15 minutes "
     "and try again, or call the office."
+)
+TOO_MANY_MAILS = _(
+    "We have sent this e-mail several times in a short while. To protect the mailbox, "
+    "we send no more for now. Please look for the e-mails already sent (also in the "
+    "spam folder), or try again in an hour."
 )
 
 
@@ -34,6 +40,7 @@ class LoginForm(forms.Form):
     def __init__(self, request, *args, **kwargs):
         self.request = request
         self.user = None
+        self.reservation = None  # the view gives it back after logging in
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -41,17 +48,20 @@ class LoginForm(forms.Form):
         password = self.cleaned_data.get("password")
         if not email or not password:
             return self.cleaned_data
-        ip = throttle.client_ip(self.request)
-        if throttle.is_blocked(scope="login:account", value=email) or throttle.is_blocked(
-            scope="login:ip", value=ip
-        ):
+        # A place under the limits first, then the password: see accounts.throttle.
+        self.reservation = throttle.reserve(limits=throttle.login_limits(self.request, email))
+        if self.reservation is None:
             raise forms.ValidationError(TOO_MANY, code="rate_limited")
         self.user = authenticate(self.request, email=email, password=password)
         if self.user is None:
-            throttle.record_failure(scope="login:account", value=email)
-            throttle.record_failure(scope="login:ip", value=ip)
             pending = User.objects.filter(email__iexact=email, is_active=False).first()
-            if pending is not None and pending.member_id and pending.check_password(password):
+            # hashers.check_password never re-hashes: a new hash would make the
+            # pending confirmation link stale (accounts.services._activation_state).
+            if (
+                pending is not None
+                and pending.member_id
+                and check_password(password, pending.password)
+            ):
                 raise forms.ValidationError(
                     _(
                         "Please confirm your e-mail address first: click the link in the "
@@ -62,8 +72,16 @@ class LoginForm(forms.Form):
             raise forms.ValidationError(
                 _("The e-mail address or the password is not correct."), code="invalid_login"
             )
-        throttle.clear(scope="login:account", value=email)
         return self.cleaned_data
+
+
+class ActivationConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        help_text=_("The password you chose when you activated your account."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class ActivationCodeForm(forms.Form):
@@ -159,23 +177,55 @@ class EmailChangeForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_email(self):
+        # Whether another account uses the address is not said here: the
+        # service answers both cases alike (accounts.services.email_change_request).
         email = self.cleaned_data["email"].lower()
-        if self.user is not None and email == self.user.email:
+        if email == self.user.email:
             raise forms.ValidationError(_("This is already your e-mail address."))
-        if User.objects.email_taken(email, exclude=Q(pk=getattr(self.user, "pk", None))):
-            raise forms.ValidationError(EMAIL_TAKEN)
         return email
+
+    def clean(self):
+        email = self.cleaned_data.get("email")
+        if email and not self.errors:
+            # Each request sends an e-mail: every one counts, per account, per
+            # receiving address (several accounts at one inbox) and per IP.
+            limits = [
+                ("email_change:account", str(self.user.pk)),
+                ("email_change:address", email),
+                ("email_change:ip", throttle.ip_value(self.request)),
+            ]
+            if throttle.reserve(limits=limits) is None:
+                raise forms.ValidationError(TOO_MANY_MAILS, code="rate_limited")
+        return self.cleaned_data
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's reset form (same user lookup, same tokens), but the e-mail goes
     through the outbox and task queue in the account's language, like every
-    other message."""
+    other message, and only a few times per address and IP an hour."""
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        email = self.cleaned_data.get("email")
+        if email and not self.errors:
+            # Counted for every address, with an account or without, so the
+            # limit tells nobody which addresses have accounts.
+            limits = [
+                ("password_reset:address", email),
+                ("password_reset:ip", throttle.ip_value(self.request)),
+            ]
+            if throttle.reserve(limits=limits) is None:
+                raise forms.ValidationError(TOO_MANY_MAILS, code="rate_limited")
+        return self.cleaned_data
 
     def save(self, **kwargs):
         for user in self.get_users(self.cleaned_data["email"]):
@@ -210,7 +260,12 @@ class _RulesOnNewPassword:
 
 
 class NewPasswordForm(_RulesOnNewPassword, SetPasswordForm):
-    pass
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        # Whoever opened the link owns the inbox: strangers' failed guesses no
+        # longer keep the account locked for devices it never used.
+        throttle.clear(scope="login:account", value=user.email)
+        return user
 
 
 class ChangePasswordForm(_RulesOnNewPassword, PasswordChangeForm):

@@ -18,15 +18,33 @@ _MASTER_DATA = [
 # Handlers and team leads read master data (a ticket needs the member's unit
 # and contract); only admins change it. Master data normally comes from the
 # ERP import, so changes by hand are the exception.
-# Every staff member records absences (their own, or a colleague's who called
-# in sick) and hands open requests to the substitute.
+# Every staff member records absences and hands open requests to the
+# substitute; which absences is narrowed in routing.admin (a handler only
+# their own, a team lead also their teams' members', admins everyone's).
 _ABSENCES = [f"routing.{action}_absence" for action in ("view", "add", "change", "delete")]
+# Text blocks: a team lead writes them for the teams they lead and the shared
+# ones (narrowed in tickets.admin); handlers only use them in the back office.
+_TEXT_BLOCKS = [
+    f"tickets.{action}_cannedresponse" for action in ("view", "add", "change", "delete")
+]
 
+# Handlers do not read requests in the administration: they work them in the
+# back office (/bearbeitung/), which shows each person the requests of their
+# teams and records who saw what. The ticket admin follows the same rule
+# (tickets.admin) for whoever holds the right anyway.
+# Every role's permissions are also the admins' (tests/test_admin_security.py):
+# an admin may give any role, but never more than she holds (accounts.admin).
 ROLE_PERMISSIONS = {
     HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
-    + ["tickets.view_ticket", "tickets.view_requesttype", *_ABSENCES],
+    + ["tickets.view_requesttype", *_ABSENCES],
     TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
-    + ["accounts.view_user", *_ABSENCES, "routing.view_routingrule", "routing.view_slapolicy"],
+    + [
+        "accounts.view_user",
+        *_ABSENCES,
+        "routing.view_routingrule",
+        "routing.view_slapolicy",
+        *_TEXT_BLOCKS,
+    ],
     ADMIN: [
         f"{app}.{action}_{model}"
         for app, model in [
@@ -49,8 +67,11 @@ ROLE_PERMISSIONS = {
         "accounts.add_activationcode",
         "auth.view_group",
         "mail.view_outboundemail",
+        # Only to send an e-mail in doubt again (the outbox is read-only).
+        "mail.change_outboundemail",
         "audit.view_accesslog",
         "tickets.view_ticket",
+        *_TEXT_BLOCKS,
     ],
 }
 

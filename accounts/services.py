@@ -6,10 +6,12 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +36,14 @@ EMAIL_TAKEN = gettext_lazy(
 
 class ActivationError(Exception):
     """A code that cannot be used; the message is safe to show the member."""
+
+
+class ActivationLinkUsed(ActivationError):
+    """The address is confirmed already: the member should log in."""
+
+
+class WrongPassword(ActivationError):
+    """The password given to confirm the address is not the account's."""
 
 
 def generate_code() -> str:
@@ -128,7 +138,9 @@ def account_activate(*, code_id: int, email: str, password: str, language: str) 
         user.language = language
         user.set_password(password)
         user.save()
-        token = signing.dumps({"u": user.pk, "e": email, "c": code.pk}, salt=ACTIVATION_SALT)
+        token = signing.dumps(
+            {"u": user.pk, "c": code.pk, "s": _activation_state(user)}, salt=ACTIVATION_SALT
+        )
         email_queue(
             to=email,
             template="accounts/email/activation",
@@ -142,8 +154,17 @@ def account_activate(*, code_id: int, email: str, password: str, language: str) 
     return user
 
 
-def account_confirm(*, token: str) -> User:
-    """Confirm the e-mail address from the activation link; the account becomes usable."""
+def _activation_state(user: User) -> str:
+    """What the confirmation link was made for, as Django's password reset
+    tokens do it: the link dies when the account becomes active (it was
+    used), or when the password or address changes (a newer activation)."""
+    state = f"{user.pk}|{user.password}|{user.email}|{user.is_active}"
+    return salted_hmac(ACTIVATION_SALT, state, algorithm="sha256").hexdigest()[:32]
+
+
+def _activation_link(token: str, *, for_update: bool = False) -> tuple[User, int]:
+    """The pending account the link was made for and its letter's code, or
+    ActivationError saying what to do instead."""
     invalid = ActivationError(
         _(
             "This confirmation link is not valid or has expired. "
@@ -156,19 +177,52 @@ def account_confirm(*, token: str) -> User:
         )
     except signing.BadSignature:
         raise invalid from None
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=data["u"]).first()
-        if user is None or user.email != data["e"]:
-            raise invalid
-        if user.is_active:
-            return user  # a second click on the same link is harmless
-        code = ActivationCode.objects.select_for_update().filter(
-            pk=data["c"], member_id=user.member_id, used_at__isnull=True, revoked_at__isnull=True
+    users = User.objects.select_for_update() if for_update else User.objects
+    user = users.filter(pk=data.get("u")).first() if isinstance(data, dict) else None
+    if user is None:
+        raise invalid
+    if user.is_active:
+        raise ActivationLinkUsed(
+            _(
+                "Your e-mail address is already confirmed, so this link is no longer needed. "
+                "Please log in with your e-mail address and password."
+            )
         )
-        if not code.exists():
-            raise invalid
-        now = timezone.now()
-        code.update(used_at=now)
+    if not constant_time_compare(str(data.get("s", "")), _activation_state(user)):
+        raise invalid
+    code = ActivationCode.objects.usable().filter(pk=data.get("c"), member_id=user.member_id)
+    if not code.exists():
+        raise invalid
+    return user, data["c"]
+
+
+def account_confirmation_check(*, token: str) -> User:
+    """The pending account behind a confirmation link; changes nothing, so
+    opening the link (or a mail scanner opening it) confirms nothing."""
+    user, _code_id = _activation_link(token)
+    return user
+
+
+def account_confirm(*, token: str, password: str) -> User:
+    """Confirm the e-mail address from the activation link with the password
+    the member chose; the account becomes usable and the link is spent.
+
+    The link alone is no login: whoever reads the e-mail (a shared inbox, a
+    forwarded message) still needs the password."""
+    user, _code_id = _activation_link(token)
+    # Checked before the lock (hashing is slow); the state compared under the
+    # lock includes the password hash, so it is still the same password.
+    # hashers.check_password never re-hashes, which would change the state.
+    if not check_password(password, user.password):
+        raise WrongPassword(
+            _(
+                "The password is not correct. Please enter the password you chose when you "
+                "activated your account."
+            )
+        )
+    with transaction.atomic():
+        user, code_id = _activation_link(token, for_update=True)
+        ActivationCode.objects.filter(pk=code_id).update(used_at=timezone.now())
         user.is_active = True
         user.save(update_fields=["is_active"])
         member = user.member
@@ -178,21 +232,37 @@ def account_confirm(*, token: str) -> User:
 
 
 def email_change_request(*, user: User, new_email: str) -> None:
-    """Send a confirmation link to the new address; nothing changes until it is clicked."""
+    """Send a confirmation link to the new address; nothing changes until it is clicked.
+
+    When another account uses the address, its owner gets a short notice
+    instead of the link. Either way one e-mail goes to the typed address and
+    the member sees the same answer, so the form cannot be used to find out
+    which addresses have accounts."""
     new_email = User.objects.normalize_email(new_email).strip().lower()
-    if User.objects.email_taken(new_email, exclude=Q(pk=user.pk)):
-        raise ActivationError(EMAIL_TAKEN)
-    token = signing.dumps({"u": user.pk, "o": user.email, "n": new_email}, salt=EMAIL_CHANGE_SALT)
-    email_queue(
-        to=new_email,
-        template="accounts/email/email_change",
-        context={
-            "user": user,
-            "link": absolute_url("accounts:email_change_confirm", args=[token]),
-            "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE // 86400,
-        },
-        language=user.language,
-    )
+    with transaction.atomic():
+        owner = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).first()
+        if owner is not None:
+            # Says nothing about who tried: the owner may be a stranger to them.
+            email_queue(
+                to=owner.email,
+                template="accounts/email/email_in_use",
+                context={"user": owner},
+                language=owner.language,
+            )
+            return
+        token = signing.dumps(
+            {"u": user.pk, "o": user.email, "n": new_email}, salt=EMAIL_CHANGE_SALT
+        )
+        email_queue(
+            to=new_email,
+            template="accounts/email/email_change",
+            context={
+                "user": user,
+                "link": absolute_url("accounts:email_change_confirm", args=[token]),
+                "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE // 86400,
+            },
+            language=user.language,
+        )
 
 
 def email_change_confirm(*, user: User, token: str) -> str:

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -16,6 +16,7 @@ from accounts.forms import (
     TOO_MANY,
     AccountDetailsForm,
     ActivationCodeForm,
+    ActivationConfirmForm,
     ChangePasswordForm,
     ContactForm,
     EmailChangeForm,
@@ -45,7 +46,12 @@ def login_view(request):
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user)
-        return redirect(_safe_next(request, reverse("portal:home")))
+        # A plain redirect: redirect() would take a `next` like "home" for a view name.
+        response = HttpResponseRedirect(_safe_next(request, reverse("portal:home")))
+        throttle.login_succeeded(
+            request=request, response=response, email=form.user.email, reservation=form.reservation
+        )
+        return response
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
 
 
@@ -77,10 +83,13 @@ def activation_start(request):
     form = ActivationCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["member_number"].strip()
-        ip = throttle.client_ip(request)
-        if throttle.is_blocked(scope="activation:account", value=number) or throttle.is_blocked(
-            scope="activation:ip", value=ip
-        ):
+        reservation = throttle.reserve(
+            limits=[
+                ("activation:account", number),
+                ("activation:ip", throttle.ip_value(request)),
+            ]
+        )
+        if reservation is None:
             form.add_error(None, TOO_MANY)
         else:
             try:
@@ -88,10 +97,9 @@ def activation_start(request):
                     member_number=number, code=form.cleaned_data["code"]
                 )
             except services.ActivationError as error:
-                throttle.record_failure(scope="activation:account", value=number)
-                throttle.record_failure(scope="activation:ip", value=ip)
-                form.add_error(None, str(error))
+                form.add_error(None, str(error))  # the reserved place counts as a failure
             else:
+                reservation.release()
                 request.session[SESSION_ACTIVATION] = code.pk
                 return redirect("accounts:activation_details")
     return render(request, "accounts/activation_start.html", {"form": form})
@@ -137,20 +145,53 @@ def activation_sent(request):
     return render(request, "accounts/activation_sent.html", {"email": email})
 
 
-@require_http_methods(["GET"])
-def activation_confirm(request, token):
-    try:
-        user = services.account_confirm(token=token)
-    except services.ActivationError as error:
-        return render(
-            request, "accounts/activation_invalid.html", {"error": str(error)}, status=400
-        )
-    request.session.pop("activation_email", None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(
-        request, _("Thank you! Your e-mail address is confirmed and your account is ready.")
+def _link_invalid(request, error: services.ActivationError):
+    """A used or stale link says what to do: log in, or start again."""
+    used = isinstance(error, services.ActivationLinkUsed)
+    return render(
+        request,
+        "accounts/activation_invalid.html",
+        {"error": str(error), "log_in": used, "start_again": not used},
+        status=400,
     )
-    return redirect("portal:member_home")
+
+
+@require_http_methods(["GET", "POST"])
+def activation_confirm(request, token):
+    """The link from the activation e-mail. Opening it changes nothing (mail
+    scanners open links, and a foreign page could make a browser open it);
+    the member confirms with the password she chose, in a CSRF-protected
+    POST, and is logged in. The link works once and dies with a new password."""
+    try:
+        user = services.account_confirmation_check(token=token)
+    except services.ActivationError as error:
+        return _link_invalid(request, error)
+    form = ActivationConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # The password is checked at the login's rate (same limits, same places).
+        reservation = throttle.reserve(limits=throttle.login_limits(request, user.email))
+        if reservation is None:
+            form.add_error(None, TOO_MANY)
+        else:
+            try:
+                user = services.account_confirm(token=token, password=form.cleaned_data["password"])
+            except services.WrongPassword as error:
+                form.add_error("password", str(error))
+            except services.ActivationError as error:
+                return _link_invalid(request, error)
+            else:
+                request.session.pop("activation_email", None)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request,
+                    _("Thank you! Your e-mail address is confirmed and your account is ready."),
+                )
+                response = redirect("portal:member_home")
+                throttle.login_succeeded(
+                    request=request, response=response, email=user.email, reservation=reservation
+                )
+                return response
+    return render(request, "accounts/activation_confirm.html", {"form": form, "pending": user})
 
 
 @member_required
@@ -174,22 +215,16 @@ def contact_edit(request):
 @member_required
 @require_http_methods(["GET", "POST"])
 def email_change(request):
-    form = EmailChangeForm(request.POST or None, user=request.user)
+    form = EmailChangeForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
-        except services.ActivationError as error:
-            form.add_error("email", str(error))
-        else:
-            messages.success(
-                request,
-                _(
-                    "We have sent a link to %(email)s. Your e-mail address changes once you "
-                    "click it."
-                )
-                % {"email": form.cleaned_data["email"]},
-            )
-            return redirect("portal:member_home")
+        services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
+        # The same answer whether or not another account uses the address.
+        messages.success(
+            request,
+            _("We have sent a link to %(email)s. Your e-mail address changes once you click it.")
+            % {"email": form.cleaned_data["email"]},
+        )
+        return redirect("portal:member_home")
     return render(request, "accounts/email_change.html", {"form": form})
 
 
@@ -206,8 +241,14 @@ def email_change_confirm(request, token):
     return redirect("portal:member_home")
 
 
+class _PasswordResetView(auth_views.PasswordResetView):
+    def get_form_kwargs(self):
+        # The form limits requests per IP, so it needs the request.
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
 password_reset = require_http_methods(["GET", "POST"])(
-    auth_views.PasswordResetView.as_view(
+    _PasswordResetView.as_view(
         form_class=OutboxPasswordResetForm,
         template_name="accounts/password_reset.html",
         success_url=reverse_lazy("accounts:password_reset_done"),

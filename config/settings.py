@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.client_ip import trusted_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GENOPORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -66,11 +68,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Before anything reads the session or the database: a NUL gets a 400.
+    "core.middleware.NulCharacterMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -153,16 +158,42 @@ TICKET_ATTACHMENT_MAX_BYTES = (
     int(os.environ.get("GENOPORTAL_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024
 )
 TICKET_ATTACHMENT_MAX_COUNT = int(os.environ.get("GENOPORTAL_ATTACHMENT_MAX_COUNT", "10"))
+# ZIP archives from outside (Office uploads; later bulk imports) are judged by
+# their directory before anything is unpacked (core.archives.zip_check): a
+# 10 MB Word or Excel file holds a few hundred parts and unpacks to well
+# under 100 MB; Office XML packs typically 5–30:1, a zip bomb ~1000:1 (the ratio
+# counts only for parts over 1 MB unpacked).
+ARCHIVE_MAX_ENTRIES = 2000
+ARCHIVE_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+ARCHIVE_MAX_RATIO = 200
+# A request never sent: `manage.py drafts_expire` (a timer) deletes the draft
+# and its files after this many days without a change.
+DRAFT_EXPIRY_DAYS = int(os.environ.get("GENOPORTAL_DRAFT_EXPIRY_DAYS", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Rate limits: (attempts, window in seconds). Failed attempts only count.
+# Rate limits: (attempts, window in seconds), counted in accounts.throttle.
+# Password checks and codes: failed attempts only count. "login:account"
+# holds for devices the account never logged in on, "login:device" for one
+# it did (a stranger's failures never lock the member's own device out).
+# E-mails sent on request: every request counts. The messages name the
+# windows (15 minutes, an hour): change both together.
 RATE_LIMITS = {
     "login:account": (5, 15 * 60),
+    "login:device": (5, 15 * 60),
     "login:ip": (30, 15 * 60),
     "activation:account": (5, 60 * 60),
     "activation:ip": (20, 60 * 60),
+    "password_reset:address": (3, 60 * 60),
+    "password_reset:ip": (10, 60 * 60),
+    "email_change:account": (3, 60 * 60),
+    "email_change:address": (3, 60 * 60),
+    "email_change:ip": (10, 60 * 60),
 }
+# Proxies whose X-Forwarded-For / X-Real-IP name the client (core.client_ip):
+# IPs or networks, comma-separated. Empty: no forwarded header is believed.
+TRUSTED_PROXIES = env_list("GENOPORTAL_TRUSTED_PROXIES")
+trusted_networks(tuple(TRUSTED_PROXIES))  # a typo stops the start, not every login
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
@@ -204,6 +235,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 30
+# How long one delivery attempt may hold an outbox row before mail_retry
+# treats its worker as stopped (well above EMAIL_TIMEOUT times the SMTP steps).
+MAIL_LEASE_SECONDS = int(os.environ.get("GENOPORTAL_MAIL_LEASE_SECONDS", "600"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Genoportal <portal@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,3 +1,4 @@
+from django.shortcuts import render
 from django.utils import translation
 
 
@@ -16,3 +17,39 @@ class UserLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+NUL = "\x00"
+
+
+def _has_nul(request) -> bool:
+    # Cookies too: the session key is looked up in the database.
+    texts = [request.path, *request.COOKIES.keys(), *request.COOKIES.values()]
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            texts += [key, *values]
+    for key, uploads in request.FILES.lists():
+        texts += [key, *(upload.name for upload in uploads)]
+    return any(NUL in text for text in texts)
+
+
+class NulCharacterMiddleware:
+    """Answer 400 for a NUL character in the address, the query, the form
+    data or a cookie. PostgreSQL cannot store or compare text with NUL (the
+    query fails: a 500), and nobody types one; it comes from probes or text
+    pasted from a broken program.
+
+    One check here rather than a validator on every form: the NUL also
+    arrives where no form looks — URL parts (`/anliegen/<reference>/`), the
+    admin's search, raw reads such as the reopen reason, the session
+    cookie — and future views are covered without remembering it. Forms keep
+    Django's own NUL validator on their text fields for code that builds a
+    form from other data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

@@ -1,5 +1,5 @@
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context, Engine
 from django.utils import translation
 
 from cooperative.models import Cooperative
@@ -7,13 +7,23 @@ from mail.models import OutboundEmail
 from mail.tasks import email_deliver
 
 
+def _render_text(name: str, context: dict) -> str:
+    """A plain-text template rendered without HTML escaping. E-mails are not
+    HTML: with Django's default escaping a request type "Schlüssel & Schloss"
+    arrived as "Schlüssel &amp; Schloss" (and "O'Neill" as "O&#x27;Neill").
+    render_to_string always escapes, so the template is rendered through the
+    engine with a Context that does not; no template can forget it."""
+    template = Engine.get_default().get_template(name)
+    return template.render(Context(context, autoescape=False))
+
+
 def email_queue(*, to: str, template: str, context: dict, language: str) -> OutboundEmail:
     """Render `template` (…_subject.txt / …_body.txt) in the recipient's language,
     store it in the outbox and deliver it once the surrounding transaction commits."""
     context = {"cooperative": Cooperative.objects.current(), **context}
     with translation.override(language):
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        body = render_to_string(f"{template}_body.txt", context)
+        subject = _render_text(f"{template}_subject.txt", context).strip()
+        body = _render_text(f"{template}_body.txt", context)
     with transaction.atomic():
         email = OutboundEmail.objects.create(to=to, subject=" ".join(subject.split()), body=body)
         transaction.on_commit(lambda: email_deliver.enqueue(email.pk))

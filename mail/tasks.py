@@ -1,8 +1,26 @@
+"""Delivery of one outbox row, exactly once as far as the portal can know.
+
+Three committed steps, none inside another transaction, so a crash can
+never roll back what already happened at the mail server:
+1. claim: a conditional UPDATE gives the row to this attempt (a token);
+2. hand-over: just before the message text goes to the server, the moment
+   is recorded: until then a crash provably sent nothing;
+3. sent: right after the server accepted, the row is marked sent.
+A worker killed between 1 and 2 leaves a row `mail_retry` sends again once
+its lease has run out; one killed between 2 and 3 leaves it "in doubt",
+which is never sent again by itself (a second copy is worse than asking
+staff to look). No row lock is held while talking to the server."""
+
 import logging
+import smtplib
+import uuid
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -10,31 +28,118 @@ from mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 
+Status = OutboundEmail.Status
+
+
+class MailRefused(Exception):
+    """The server answered with an error: it did not take the message."""
+
+
+class ClaimLost(Exception):
+    """The row was given to another attempt meanwhile (this one ran past its
+    lease): stop before the message text leaves."""
+
+
+def email_claim(email_id: int) -> uuid.UUID | None:
+    """Give the row to one delivery attempt (committed at once); None if it
+    is sent, in doubt, or held by another attempt."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id)
+        .filter(Q(status=Status.QUEUED) | Q(status=Status.FAILED))
+        .update(
+            status=Status.SENDING,
+            claim=token,
+            claimed_at=now,
+            handed_over_at=None,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    return token if claimed else None
+
+
+def _held(email_id: int, token: uuid.UUID):
+    return OutboundEmail.objects.filter(pk=email_id, claim=token, status=Status.SENDING)
+
+
+def _smtp_transmit(connection: SmtpBackend, message, *, on_handover: Callable[[], None]):
+    """Django's SMTP backend, step by step, so the hand-over is recorded
+    after the server accepted sender and recipient and before the text."""
+    connection.open()
+    try:
+        smtp = connection.connection
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(a, encoding) for a in message.recipients()]
+        smtp.ehlo_or_helo_if_needed()
+        code, answer = smtp.mail(sender)
+        if code != 250:
+            raise MailRefused(f"MAIL FROM: {code} {answer!r}")
+        for recipient in recipients:
+            code, answer = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                raise MailRefused(f"RCPT TO: {code} {answer!r}")
+        on_handover()
+        code, answer = smtp.data(message.message().as_bytes(linesep="\r\n"))
+        if code != 250:
+            raise MailRefused(f"DATA: {code} {answer!r}")
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing must not mask what happened
+            logger.warning("closing the SMTP connection failed")
+
+
+def _transmit(message: EmailMessage, *, on_handover: Callable[[], None]) -> None:
+    connection = get_connection()
+    if isinstance(connection, SmtpBackend):
+        _smtp_transmit(connection, message, on_handover=on_handover)
+    else:
+        # File and memory backends (demo, tests) have no server in between.
+        on_handover()
+        connection.send_messages([message])
+
 
 @task()
 def email_deliver(email_id: int) -> str:
-    """Send one outbox row. Safe to run twice: a sent row is skipped."""
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
-        if email.status == OutboundEmail.Status.SENT:
-            return "already sent"
-        email.attempts += 1
-        try:
-            EmailMessage(
-                subject=email.subject,
-                body=email.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[email.to],
-            ).send()
-        except Exception as exc:
-            email.status = OutboundEmail.Status.FAILED
-            email.last_error = repr(exc)[:2000]
-            email.save(update_fields=["status", "attempts", "last_error", "updated_at"])
-            logger.warning("email delivery failed", extra={"email_id": email_id})
-            return "failed"
-        email.status = OutboundEmail.Status.SENT
-        email.sent_at = timezone.now()
-        email.last_error = ""
-        email.save(update_fields=["status", "attempts", "last_error", "sent_at", "updated_at"])
+    """Send one outbox row. Safe to run any number of times, at once too:
+    only the attempt holding the claim sends."""
+    token = email_claim(email_id)
+    if token is None:
+        return "not claimable"
+    email = OutboundEmail.objects.get(pk=email_id)
+    message = EmailMessage(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers={"Message-ID": email.message_id()},
+    )
+    handed_over = False
+
+    def handover() -> None:
+        nonlocal handed_over
+        if not _held(email_id, token).update(handed_over_at=timezone.now()):
+            raise ClaimLost(email_id)
+        handed_over = True
+
+    try:
+        _transmit(message, on_handover=handover)
+    except Exception as exc:
+        # Refused by the server, or no server reached before the hand-over:
+        # nothing arrived, so a retry is safe. A connection lost after the
+        # hand-over may or may not have delivered it.
+        refused = isinstance(exc, MailRefused | ClaimLost | smtplib.SMTPResponseException)
+        status = Status.IN_DOUBT if handed_over and not refused else Status.FAILED
+        _held(email_id, token).update(
+            status=status, last_error=repr(exc)[:2000], updated_at=timezone.now()
+        )
+        logger.warning("email delivery failed", extra={"email_id": email_id, "status": status})
+        return str(status)
+    _held(email_id, token).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+    )
     logger.info("email sent", extra={"email_id": email_id})
     return "sent"

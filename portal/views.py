@@ -45,7 +45,11 @@ def member_home(request):
 def language_set(request):
     language = request.POST.get("language", "")
     target = request.POST.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # Only a path of this site: redirect() takes a bare word for the name of
+    # a view ("next=Ä" was a NoReverseMatch, a 500).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         target = "/"
     response = redirect(target)
     if language not in dict(settings.LANGUAGES):

@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from cooperative.models import Building, Estate
 from routing.decide import Facts, normalise
 from routing.models import Absence, RoutingRule, SlaPolicy, Team
 from routing.preview import preview
 from routing.reasons import reason_text
-from tickets.models import Category, Channel, FieldKind, RequestField, RequestType
+from tickets.admin import NotFoundOutsideMixin
+from tickets.models import Category, Channel, FieldKind, RequestField, RequestType, Ticket
 from tickets.route import SIMULATION_DAYS, fallback_for, simulate, staff_now
 from tickets.services import absence_hand_over
 
@@ -279,7 +281,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
                 "proposed": reason_text(proposed.reason),
                 "same": live == proposed,
             }
-        simulation = simulate() if request.GET.get("simulate") else None
+        simulation = simulate(viewer=request.user) if request.GET.get("simulate") else None
         context = {
             **self.admin_site.each_context(request),
             "title": _("Routing preview"),
@@ -302,28 +304,96 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 @admin.action(description=_("Hand the open requests over to the substitute now"))
 def hand_over(modeladmin, request, queryset):
-    total = 0
+    # The queryset is the admin's (AbsenceAdmin.get_queryset): only absences
+    # this person may record; the service checks again.
+    references, queued = [], 0
     for absence in queryset.select_related("user", "substitute"):
-        total += len(absence_hand_over(absence=absence, actor=request.user).changed)
+        changed = absence_hand_over(absence=absence, actor=request.user).changed
+        references += changed
+        if absence.substitute_id is not None:
+            # Left unassigned although there is a substitute: not their team.
+            queued += Ticket.objects.filter(reference__in=changed, assignee__isnull=True).count()
     modeladmin.message_user(
         request,
         ngettext(
             "%(count)d open request handed over.",
             "%(count)d open requests handed over.",
-            total,
+            len(references),
         )
-        % {"count": total},
+        % {"count": len(references)},
         messages.SUCCESS,
     )
+    if queued:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d of them went to its team's queue: the substitute does not work "
+                "in that team.",
+                "%(count)d of them went to their teams' queues: the substitute does not work "
+                "in those teams.",
+                queued,
+            )
+            % {"count": queued},
+            messages.WARNING,
+        )
+
+
+class AbsenceForm(forms.ModelForm):
+    class Meta:
+        model = Absence
+        fields = ["user", "kind", "starts", "ends", "substitute"]
+
+    def clean(self):
+        data = super().clean()
+        person, substitute = data.get("user"), data.get("substitute")
+        # Standing in for oneself is the model's own check (a constraint).
+        if person is not None and substitute is not None and person != substitute:
+            probe = Absence(user=person, substitute=substitute)
+            if not probe.substitute_shares_a_team():
+                self.add_error(
+                    "substitute",
+                    _(
+                        "%(substitute)s works in none of the teams of %(person)s and could "
+                        "not see their requests. Choose a member or the lead of one of "
+                        "their teams, or leave the field empty: the teams' queues take the "
+                        "requests then."
+                    )
+                    % {
+                        "substitute": substitute.get_full_name(),
+                        "person": person.get_full_name(),
+                    },
+                )
+        return data
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(NotFoundOutsideMixin, admin.ModelAdmin):
+    """A handler records their own absence, a team lead also those of their
+    teams' members, an admin anyone's (Absence.people_recorded_by); the
+    substitute must work in one of the absent person's teams."""
+
+    form = AbsenceForm
     list_display = ["user", "kind", "starts", "ends", "substitute", "handed_over_at"]
     list_filter = ["kind"]
     list_select_related = ["user", "substitute"]
-    # Plain lists of staff (limit_choices_to): every handler records
-    # absences, and the autocomplete would need the right to view accounts.
+    # Plain lists of staff, not the autocomplete: that would need the right
+    # to view accounts, which handlers do not have.
     readonly_fields = ["handed_over_at"]
     date_hierarchy = "starts"
     actions = [hand_over]
+
+    def get_queryset(self, request):
+        people = Absence.people_recorded_by(request.user)
+        return super().get_queryset(request).filter(user__in=people)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = Absence.people_recorded_by(request.user).order_by("email")
+        elif db_field.name == "substitute":
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}

@@ -243,6 +243,32 @@ class Absence(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.user} {self.starts}–{self.ends}"
 
+    @staticmethod
+    def people_recorded_by(actor: User) -> "models.QuerySet[User]":
+        """Whose absences this person records: an admin anyone's on the
+        staff; a team lead their own and those of the members of the teams
+        they lead; everyone else only their own (a colleague who calls in
+        sick tells the team lead). Otherwise anyone could name themselves a
+        colleague's substitute and take over that colleague's requests."""
+        staff = User.objects.filter(is_staff=True)
+        if actor.is_admin_role:
+            return staff
+        led = Team.members.through.objects.filter(team__lead=actor).values("user_id")
+        return staff.filter(Q(pk=actor.pk) | Q(pk__in=led))
+
+    def may_be_recorded_by(self, actor: User) -> bool:
+        return self.people_recorded_by(actor).filter(pk=self.user_id).exists()
+
+    def substitute_shares_a_team(self) -> bool:
+        """Whether the substitute works in (or leads) one of the absent
+        person's teams: only then do they see that person's requests and may
+        be given them (as tickets.services.ticket_assign demands). No
+        substitute: the teams' queues take the requests."""
+        if self.substitute_id is None:
+            return True
+        theirs = Team.objects.with_member(self.substitute).values("pk")
+        return Team.objects.with_member(self.user).filter(pk__in=theirs).exists()
+
 
 class ClassifierModel(models.Model):
     """A trained request-type classifier (routing.classifier). Stored in the

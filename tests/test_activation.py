@@ -54,7 +54,9 @@ def test_it_activates_an_account_after_the_email_is_confirmed(client, newcomer, 
     assert len(outbox) == 1
     assert outbox[0].to == ["neu@example.org"]
     path = LINK.search(outbox[0].body).group(1)
-    response = client.get(path)
+    # Opening the link asks for the password; sending it confirms and logs in.
+    assert client.get(path).status_code == 200
+    response = client.post(path, {"password": "Sonnenblume-42"})
     assert response.status_code == 302
     assert response["Location"] == "/mein-bereich/"
     user.refresh_from_db()
@@ -203,7 +205,7 @@ def test_it_lets_a_pending_member_correct_the_email(client, newcomer, code, outb
     first = LINK.search(outbox[0].body).group(1)
     assert client.get(first).status_code == 400
     second = LINK.search(outbox[1].body).group(1)
-    assert client.get(second).status_code == 302
+    assert client.post(second, {"password": "Sonnenblume-42"}).status_code == 302
 
 
 def test_it_rejects_a_tampered_confirmation_link(client, newcomer, code, outbox):
@@ -217,8 +219,9 @@ def test_it_rejects_a_tampered_confirmation_link(client, newcomer, code, outbox)
 def test_a_second_click_on_the_link_is_harmless(client, newcomer, code, outbox):
     _details(client, newcomer, code)
     path = LINK.search(outbox[0].body).group(1)
-    assert client.get(path).status_code == 302
-    assert client.get(path).status_code == 302
+    assert client.post(path, {"password": "Sonnenblume-42"}).status_code == 302
+    # The link is spent: it explains that and points to the login (no login by link).
+    assert client.get(path).status_code == 400
     assert User.objects.filter(member=newcomer, is_active=True).count() == 1
 
 
@@ -242,4 +245,4 @@ def test_codes_are_long_random_and_stored_only_as_hash(newcomer):
 def test_activation_pages_refuse_wrong_methods(client):
     assert client.put(START).status_code == 405
     assert client.post("/aktivieren/postfach/").status_code == 405
-    assert client.post("/aktivieren/bestaetigen/abc/").status_code == 405
+    assert client.put("/aktivieren/bestaetigen/abc/").status_code == 405

@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedAdminMixin
+from routing.models import Team
 from tickets.models import (
     CannedResponse,
     FieldKind,
@@ -86,9 +89,25 @@ class TicketEventInline(admin.TabularInline):
         return False
 
 
+class NotFoundOutsideMixin:
+    """A row outside get_queryset() answers 404, as in the back office,
+    not the admin's "does not exist" redirect: every view that opens one
+    object (change, history, delete) goes through get_object."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+
 @admin.register(Ticket)
-class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """Read-only until the back-office inbox exists; history is immutable."""
+class TicketAdmin(NotFoundOutsideMixin, AuditedAdminMixin, admin.ModelAdmin):
+    """Read-only; history is immutable. Requests are worked in the back
+    office; here admins look things up. Whoever else holds the right to read
+    requests here sees exactly what the back office shows them
+    (Ticket.objects.visible_to_staff): the list, its search and filters, one
+    request, its history and events all start from get_queryset."""
 
     list_display = [
         "reference",
@@ -106,6 +125,9 @@ class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
     inlines = [TicketEventInline]
     readonly_fields = [f.name for f in Ticket._meta.fields]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to_staff(request.user)
+
     def audit_members(self, obj):
         return [obj.member]
 
@@ -117,10 +139,24 @@ class TicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(admin.ModelAdmin):
+class CannedResponseAdmin(NotFoundOutsideMixin, admin.ModelAdmin):
+    """Admins manage every text block; a team lead those of the teams they
+    lead and the shared ones (no team), which every team offers."""
+
     list_display = ["title", "team"]
     list_filter = ["team"]
     search_fields = ["title", "body_de", "body_en"]
+
+    def get_queryset(self, request):
+        blocks = super().get_queryset(request)
+        if request.user.is_admin_role:
+            return blocks
+        return blocks.filter(Q(team__isnull=True) | Q(team__lead=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "team" and not request.user.is_admin_role:
+            kwargs["queryset"] = Team.objects.filter(lead=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, **kwargs):
         help_text = ", ".join(

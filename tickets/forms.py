@@ -1,20 +1,32 @@
 """The member's form for a request type, built from its field definitions."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from tickets.files import CleanFile, file_clean
 from tickets.models import ROOMS, YES_NO, FieldKind, localized
+from tickets.services import attachments_total_max
+
+IBAN_CHARACTERS = re.compile(r"[A-Za-z0-9]+", re.ASCII)
 
 
 def iban_validate(value: str) -> str:
-    """Normalise and check an IBAN (ISO 13616: length per country, mod 97)."""
-    iban = "".join(value.split()).upper()
+    """Normalise and check an IBAN (ISO 13616: length per country, mod 97).
+    Only the ASCII letters and digits an IBAN consists of are accepted:
+    str.isalnum() and isdigit() also say yes to "Ä", "²" or full-width
+    letters, which int(…, 36) then refuses."""
+    iban = "".join(value.split())
+    if not IBAN_CHARACTERS.fullmatch(iban):
+        raise ValidationError(_("Enter an IBAN like DE02 1203 0000 0000 2020 51."), code="iban")
+    iban = iban.upper()
     lengths = {
         "DE": 22,
         "AT": 20,
@@ -26,7 +38,7 @@ def iban_validate(value: str) -> str:
         "PL": 28,
         "DK": 18,
     }
-    if len(iban) < 15 or not iban[:2].isalpha() or not iban[2:4].isdigit() or not iban.isalnum():
+    if len(iban) < 15 or not iban[:2].isalpha() or not iban[2:4].isdigit():
         raise ValidationError(_("Enter an IBAN like DE02 1203 0000 0000 2020 51."), code="iban")
     if iban[:2] in lengths and len(iban) != lengths[iban[:2]]:
         raise ValidationError(
@@ -114,15 +126,55 @@ def _field_for(definition: dict, language: str) -> forms.Field:
     raise ValueError(f"unknown field kind {kind!r}")
 
 
+def attachments_limit_message(*, count: int) -> str:
+    """Why none of the files just chosen was kept, naming the limits of one
+    request; `count` files are attached to it already."""
+    limits = {
+        "limit": settings.TICKET_ATTACHMENT_MAX_COUNT,
+        "size": filesizeformat(attachments_total_max()),
+        "count": count,
+    }
+    if not count:
+        return (
+            gettext(
+                "A request can have at most %(limit)d files, together at most %(size)s. "
+                "None of the files you chose has been saved: please choose fewer or "
+                "smaller ones."
+            )
+            % limits
+        )
+    return (
+        ngettext(
+            "A request can have at most %(limit)d files, together at most %(size)s, and "
+            "%(count)d file is attached already. None of the files you chose has been "
+            "saved: please choose fewer or smaller ones, or remove an attached file.",
+            "A request can have at most %(limit)d files, together at most %(size)s, and "
+            "%(count)d files are attached already. None of the files you chose has been "
+            "saved: please choose fewer or smaller ones, or remove an attached file.",
+            count,
+        )
+        % limits
+    )
+
+
 class RequestForm(forms.Form):
-    """One form per request type; `definitions` is the type's snapshot."""
+    """One form per request type; `definitions` is the type's snapshot.
+    `kept_files` and `kept_bytes` describe the files attached before (the
+    draft's): the limits of one request count them too."""
 
     def __init__(
-        self, *args, definitions: list[dict], language: str, kept_files: int = 0, **kwargs
+        self,
+        *args,
+        definitions: list[dict],
+        language: str,
+        kept_files: int = 0,
+        kept_bytes: int = 0,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.definitions = definitions
         self.kept_files = kept_files
+        self.kept_bytes = kept_bytes
         for definition in definitions:
             self.fields[definition["key"]] = _field_for(definition, language)
 
@@ -130,25 +182,48 @@ class RequestForm(forms.Form):
     def file_keys(self) -> list[str]:
         return [d["key"] for d in self.definitions if d["kind"] == FieldKind.FILE]
 
+    def files_refuse(self, *, kept: int) -> None:
+        """Keep none of the files of this post: together with the `kept`
+        ones attached before they are more than one request may carry."""
+        self.clean_files = []
+        chosen = [key for key in self.file_keys if self.files.getlist(key)]
+        if chosen:
+            self.add_error(chosen[0], attachments_limit_message(count=kept))
+        else:  # attached before the limits were lowered
+            self.add_error(
+                None,
+                _(
+                    "A request can have at most %(limit)d files, together at most %(size)s. "
+                    "Please remove attached files until they fit."
+                )
+                % {
+                    "limit": settings.TICKET_ATTACHMENT_MAX_COUNT,
+                    "size": filesizeformat(attachments_total_max()),
+                },
+            )
+
     def clean(self):
         cleaned = super().clean()
         self.clean_files: list[CleanFile] = []
-        for key in self.file_keys:
-            for upload in cleaned.get(key) or []:
+        uploads = [(key, upload) for key in self.file_keys for upload in cleaned.get(key) or []]
+        # Counted before any file is read: a post with a hundred files costs
+        # no more than one with eleven, and none of them is kept.
+        if self.kept_files + len(uploads) > settings.TICKET_ATTACHMENT_MAX_COUNT:
+            self.files_refuse(kept=self.kept_files)
+        else:
+            for key, upload in uploads:
                 try:
                     self.clean_files.append(file_clean(upload))
                 except ValidationError as error:
                     self.add_error(key, error)
-        new_files = sum(len(cleaned.get(key) or []) for key in self.file_keys)
-        if self.kept_files + new_files > settings.TICKET_ATTACHMENT_MAX_COUNT:
-            raise ValidationError(
-                _("Please attach at most %(count)d files.")
-                % {"count": settings.TICKET_ATTACHMENT_MAX_COUNT}
-            )
+            size = self.kept_bytes + sum(len(f.content) for f in self.clean_files)
+            if size > attachments_total_max():
+                self.files_refuse(kept=self.kept_files)
         for definition in self.definitions:
-            missing = not self.kept_files and not cleaned.get(definition["key"])
+            key = definition["key"]
+            missing = not self.kept_files and not cleaned.get(key) and key not in self.errors
             if definition["kind"] == FieldKind.FILE and definition["required"] and missing:
-                self.add_error(definition["key"], _("Please attach at least one file."))
+                self.add_error(key, _("Please attach at least one file."))
         return cleaned
 
     def answers(self) -> dict:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import User
 from routing.classifier import suggest
 from routing.decide import Decision, Facts, Fallback, decide, normalise
 from routing.preview import rule_sets
@@ -124,22 +125,40 @@ class Difference:
 
 @dataclass
 class Simulation:
-    compared: int
-    differences: list[Difference]
+    compared: int  # every request of the period, whoever may see it
+    differences: list[Difference]  # only those the viewer may see
     drafts: int
+    changed: int  # every request that would go elsewhere, listed or not
+
+    @property
+    def hidden(self) -> int:
+        """Requests that would go elsewhere but are not listed: the viewer
+        may not see them (another team's)."""
+        return self.changed - len(self.differences)
 
 
-def simulate(*, now: datetime.datetime | None = None) -> Simulation:
+def simulate(*, viewer: User, now: datetime.datetime | None = None) -> Simulation:
     """Route the last 30 days' requests with the live and the proposed rule
     sets (with today's staff: absences and workloads as they are now) and
-    list where the result would differ. The same decide() as live routing."""
+    list where the result would differ. The same decide() as live routing.
+
+    Only requests the viewer may see (Ticket.objects.visible_to_staff) are
+    listed; the counts take in all, because a team lead judging a draft
+    needs its whole reach (what would come to the team is often another
+    team's today). A number names no member, request or answer."""
     now = now or timezone.now()
     live, proposed = rule_sets()
     live_ids = {rule.id for rule in live}
     drafts = sum(1 for rule in proposed if rule.id not in live_ids)
     staff = staff_now(today=timezone.localdate(now))
+    since = now - datetime.timedelta(days=SIMULATION_DAYS)
+    visible = set(
+        Ticket.objects.visible_to_staff(viewer)
+        .filter(created_at__gte=since)
+        .values_list("pk", flat=True)
+    )
     tickets = (
-        Ticket.objects.filter(created_at__gte=now - datetime.timedelta(days=SIMULATION_DAYS))
+        Ticket.objects.filter(created_at__gte=since)
         .select_related(
             "request_type__default_team",
             "suggested_type__default_team",
@@ -149,7 +168,7 @@ def simulate(*, now: datetime.datetime | None = None) -> Simulation:
         .order_by("-created_at")[:SIMULATION_LIMIT]
     )
     differences = []
-    compared = 0
+    compared = changed = 0
     for ticket in tickets:
         compared += 1
         routed_as = ticket.request_type
@@ -167,5 +186,7 @@ def simulate(*, now: datetime.datetime | None = None) -> Simulation:
             after.priority,
             after.sla_policy_id,
         ):
-            differences.append(Difference(ticket, before, after))
-    return Simulation(compared=compared, differences=differences, drafts=drafts)
+            changed += 1
+            if ticket.pk in visible:
+                differences.append(Difference(ticket, before, after))
+    return Simulation(compared=compared, differences=differences, drafts=drafts, changed=changed)

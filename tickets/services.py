@@ -1,12 +1,17 @@
 """Writes on requests. Every channel (portal, phone log, e-mail, API) opens
 and changes tickets through these functions, so all behave the same."""
 
+import datetime
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,6 +33,8 @@ from tickets.models import (
 )
 from tickets.route import ticket_route
 
+logger = logging.getLogger(__name__)
+
 
 class TicketError(Exception):
     """A change that is not allowed now; the message is safe to show."""
@@ -48,29 +55,105 @@ def reference_next(*, year: int) -> str:
 
 
 def _attachments_store(*, files: list[CleanFile], user: User, **owner) -> None:
-    """Store cleaned files for their owner: a draft, or a ticket and event."""
-    for cleaned in files:
-        attachment = Attachment(
-            **owner,
-            original_name=cleaned.name,
-            content_type=cleaned.content_type,
-            size=len(cleaned.content),
-            uploaded_by=user,
-        )
-        attachment.file.save(cleaned.name, ContentFile(cleaned.content), save=False)
-        attachment.save()
+    """Store cleaned files for their owner: a draft, or a ticket and event.
+    All or none: should one fail (a full disk), the rows of this call are
+    rolled back and the files it wrote are removed again."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            for cleaned in files:
+                attachment = Attachment(
+                    **owner,
+                    original_name=cleaned.name,
+                    content_type=cleaned.content_type,
+                    size=len(cleaned.content),
+                    uploaded_by=user,
+                )
+                attachment.file.save(cleaned.name, ContentFile(cleaned.content), save=False)
+                written.append(attachment.file.name)
+                attachment.save()
+    except Exception:
+        _files_delete(written)
+        raise
+
+
+def _files_delete(names: Sequence[str]) -> None:
+    storage = Attachment._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            # An orphan file harms nobody; a stopped clean-up would leave more.
+            logger.exception("attachment file %s could not be deleted", name)
+
+
+class AttachmentLimitExceeded(TicketError):
+    """More files, or more bytes together, than one request may carry.
+    `kept` is the number of files the draft had already."""
+
+    def __init__(self, *, kept: int):
+        super().__init__("attachment limit")
+        self.kept = kept
+
+
+def attachments_total_max() -> int:
+    """The bytes all files of one request may have together: as many
+    full-size files as a request may carry. It is checked on the files as
+    stored, since a re-encoded image can be larger than its upload."""
+    return settings.TICKET_ATTACHMENT_MAX_COUNT * settings.TICKET_ATTACHMENT_MAX_BYTES
 
 
 def draft_save(
     *, user: User, request_type: RequestType, answers: dict, files: list[CleanFile]
 ) -> TicketDraft:
-    """Keep what the member typed and uploaded so far."""
+    """Keep what the member typed and uploaded so far. The files are stored
+    only if the draft stays within the limits of one request (count and
+    total size, its earlier files included); else none of them is, and
+    AttachmentLimitExceeded is raised after the answers have been saved."""
     with transaction.atomic():
+        # update_or_create locks the draft row: two posts at once to the same
+        # draft are counted one after the other, so together they cannot
+        # pass the limits either.
         draft, _created = TicketDraft.objects.update_or_create(
             user=user, request_type=request_type, defaults={"answers": answers}
         )
-        _attachments_store(draft=draft, files=files, user=user)
+        kept = draft.attachments.aggregate(count=Count("pk"), size=Coalesce(Sum("size"), 0))
+        fits = (
+            kept["count"] + len(files) <= settings.TICKET_ATTACHMENT_MAX_COUNT
+            and kept["size"] + sum(len(f.content) for f in files) <= attachments_total_max()
+        )
+        if fits:
+            _attachments_store(draft=draft, files=files, user=user)
+    if files and not fits:
+        raise AttachmentLimitExceeded(kept=kept["count"])
     return draft
+
+
+def drafts_expire(*, now: datetime.datetime) -> int:
+    """Delete the drafts nobody saved for DRAFT_EXPIRY_DAYS, with their
+    files; returns how many. Idempotent: a timer runs it.
+
+    The files are deleted only once the rows are: should the transaction
+    fail, every row still has its file. A crash between the commit and the
+    file deletion leaves orphan files, which harm nobody."""
+    cutoff = now - datetime.timedelta(days=settings.DRAFT_EXPIRY_DAYS)
+    with transaction.atomic():
+        # Locked: a draft the member saves meanwhile is no longer old
+        # (PostgreSQL checks the condition again after the wait), and no
+        # file can be added to or taken from a draft that goes.
+        drafts = list(
+            TicketDraft.objects.select_for_update()
+            .filter(updated_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        names = list(
+            Attachment.objects.select_for_update()
+            .filter(draft__in=drafts)
+            .values_list("file", flat=True)
+        )
+        TicketDraft.objects.filter(pk__in=drafts).delete()  # their attachment rows too
+        transaction.on_commit(lambda: _files_delete(names))
+    return len(drafts)
 
 
 def _member_unit(member: Member):
@@ -492,9 +575,25 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor: User) -> None:
 def absence_hand_over(*, absence, actor: User) -> BulkOutcome:
     """Give the absent person's open tickets to the substitute, or to their
     teams' queues without one. Internal only: members see the team, never
-    who is away. The substitute gets one e-mail for all of them."""
+    who is away. The substitute gets one e-mail for all of them.
+
+    Only someone who may record this absence hands over (PermissionDenied
+    otherwise). A ticket of a team the substitute neither works in nor
+    leads goes to that team's queue instead: a handover never shows a
+    request to someone outside its team (ticket_assign demands the same),
+    and refusing the whole handover would leave the requests with someone
+    who is away."""
+    if not absence.may_be_recorded_by(actor):
+        raise PermissionDenied
     outcome = BulkOutcome()
     substitute = absence.substitute
+    if substitute is not None and not (substitute.is_staff and substitute.is_active):
+        substitute = None  # left meanwhile: never give requests to a closed account
+    their_teams = set()
+    if substitute is not None:
+        their_teams = set(substitute.teams.values_list("pk", flat=True))
+        their_teams |= set(substitute.led_teams.values_list("pk", flat=True))
+    given = []
     with transaction.atomic():
         tickets = (
             Ticket.objects.open().select_for_update().filter(assignee=absence.user).order_by("pk")
@@ -502,12 +601,16 @@ def absence_hand_over(*, absence, actor: User) -> BulkOutcome:
         for ticket in tickets:
             # The query chose the absent person's tickets: they had them.
             before = events.in_charge(team=ticket.team, assignee=absence.user)
-            ticket.assignee = substitute
+            # No team yet (triage): every staff member sees those.
+            may_see = ticket.team_id is None or ticket.team_id in their_teams
+            ticket.assignee = substitute if may_see else None
             ticket.version += 1
             ticket.save(update_fields=["assignee", "version", "updated_at"])
             events.event_assigned(ticket=ticket, actor=actor, before=before, absence=absence)
             outcome.changed.append(ticket.reference)
+            if ticket.assignee is not None:
+                given.append(ticket.reference)
         absence.handed_over_at = timezone.now()
         absence.save(update_fields=["handed_over_at", "updated_at"])
-        _batch_notify(outcome.changed, user=substitute, actor=actor)
+        _batch_notify(given, user=substitute, actor=actor)
     return outcome

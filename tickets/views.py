@@ -59,16 +59,22 @@ def request_form(request, slug):
             definitions=definitions,
             language=get_language(),
             kept_files=len(kept),
+            kept_bytes=sum(attachment.size for attachment in kept),
         )
         valid = form.is_valid()
         # Whatever passed its own checks is kept, even when other fields
         # have errors: the member never uploads the same photo twice.
-        draft = services.draft_save(
-            user=request.user,
-            request_type=request_type,
-            answers=form.answers() if valid else initial(request.POST, form.fields),
-            files=getattr(form, "clean_files", []),
-        )
+        try:
+            draft = services.draft_save(
+                user=request.user,
+                request_type=request_type,
+                answers=form.answers() if valid else initial(request.POST, form.fields),
+                files=getattr(form, "clean_files", []),
+            )
+        except services.AttachmentLimitExceeded as error:
+            # Another post to this draft (a second tab) added files meanwhile.
+            form.files_refuse(kept=error.kept)
+            valid, draft = False, _draft(request, request_type)
         if valid:
             return redirect("tickets:review", slug=slug)
         kept = list(draft.attachments.all())
@@ -105,11 +111,13 @@ def request_review(request, slug):
         return redirect("tickets:form", slug=slug)
     definitions = request_type.snapshot()
     # The draft must still satisfy the form (the admin may have changed it).
+    kept = list(draft.attachments.all())
     check = RequestForm(
         draft.answers,
         definitions=definitions,
         language=get_language(),
-        kept_files=draft.attachments.count(),
+        kept_files=len(kept),
+        kept_bytes=sum(attachment.size for attachment in kept),
     )
     if not check.is_valid():
         return redirect("tickets:form", slug=slug)
@@ -136,7 +144,7 @@ def request_review(request, slug):
     return render(
         request,
         "tickets/review.html",
-        {"request_type": request_type, "rows": rows, "kept": list(draft.attachments.all())},
+        {"request_type": request_type, "rows": rows, "kept": kept},
     )
 
 
@@ -267,11 +275,17 @@ def attachment_download(request, reference, attachment_id):
 @require_GET
 def draft_attachment_download(request, slug, attachment_id):
     attachment = get_object_or_404(Attachment, pk=attachment_id, draft__user=request.user)
-    return FileResponse(
+    # Served like a ticket's files: documents are saved, never shown in the
+    # portal's origin, and no shared cache keeps a copy.
+    response = FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,
+        as_attachment=not attachment.content_type.startswith("image/"),
         filename=attachment.original_name,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @member_required

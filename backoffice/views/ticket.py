@@ -69,7 +69,7 @@ def ticket_detail(request, reference):
     canned = _canned(ticket)
     reply_text = ""
     chosen = request.GET.get("baustein", "")
-    if chosen.isdigit():
+    if chosen.isascii() and chosen.isdigit():  # "²".isdigit() is true; int("²") fails
         response = canned.filter(pk=int(chosen)).first()
         if response is not None:
             reply_text = response.render(
