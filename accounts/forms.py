@@ -75,6 +75,53 @@ class LoginForm(forms.Form):
         return self.cleaned_data
 
 
+class _CodeInput(forms.TextInput):
+    # A wrong or old code is never shown back: the next try needs the new one.
+    def format_value(self, value):
+        return None
+
+
+class SecondStepForm(forms.Form):
+    """The code after the password, or when an app is set up: six digits
+    from the app, or (recovery=True) one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code from your app"),
+        max_length=40,
+        help_text=_("The 6 digits your authenticator app shows for this account."),
+        widget=_CodeInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, recovery: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recovery:
+            field = self.fields["code"]
+            field.label = _("Recovery code")
+            field.help_text = _(
+                "One of the ten codes you kept when you set up two-step login, "
+                "e.g. ABCDE-FGHJK. Each code works once."
+            )
+            # Letters too: no number pad on phones.
+            field.widget.attrs = {
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+
+
+class IdentityConfirmForm(forms.Form):
+    """Before two-step login is turned off or new recovery codes replace the
+    old ones: the password, or the code the app shows now."""
+
+    confirmation = forms.CharField(
+        label=_("Your password or the current code from your app"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class ActivationConfirmForm(forms.Form):
     password = forms.CharField(
         label=_("Your password"),

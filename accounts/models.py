@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import ADMIN
+from accounts.roles import ADMIN, TEAM_LEAD
 from members.models import Member
 
 
@@ -130,6 +130,38 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_member(self) -> bool:
         return self.member_id is not None
+
+    @functools.cached_property
+    def two_factor_required(self) -> bool:
+        """Admins and team leads must log in with a second step: their
+        accounts reach every member's data and hand out rights."""
+        return self.is_staff and (
+            self.is_superuser or self.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists()
+        )
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        """An authenticator app is set up (django-otp's TOTP device)."""
+        return self.totpdevice_set.filter(confirmed=True).exists()
+
+    @functools.cached_property
+    def needs_second_step(self) -> bool:
+        """A login of this account counts only with a code: it has an app,
+        or its role requires one. Asked on every request: the auth backend
+        loads it with the user (accounts.backends), else one query."""
+        if self.pk is None:
+            return False
+        loaded = getattr(self, "second_step_row", None)  # accounts.backends
+        if loaded is not None:
+            return loaded
+        required = Q(is_staff=True) & (
+            Q(is_superuser=True) | Q(groups__name__in=[ADMIN, TEAM_LEAD])
+        )
+        return (
+            type(self)
+            .objects.filter(Q(pk=self.pk) & (required | Q(totpdevice__confirmed=True)))
+            .exists()
+        )
 
 
 def hash_code(code: str) -> str:

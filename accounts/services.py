@@ -46,12 +46,10 @@ class WrongPassword(ActivationError):
     """The password given to confirm the address is not the account's."""
 
 
-def generate_code() -> str:
-    groups = (
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH))
-        for _ in range(CODE_GROUPS)
-    )
-    return "-".join(groups)
+def generate_code(*, groups: int = CODE_GROUPS, length: int = CODE_GROUP_LENGTH) -> str:
+    """A random code to type from paper (activation letters, recovery codes)."""
+    parts = ("".join(secrets.choice(CODE_ALPHABET) for _ in range(length)) for _ in range(groups))
+    return "-".join(parts)
 
 
 def activation_codes_create(

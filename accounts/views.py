@@ -1,17 +1,21 @@
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.translation import get_language
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 
-from accounts import services, throttle
+from accounts import services, throttle, two_factor
 from accounts.forms import (
     TOO_MANY,
     AccountDetailsForm,
@@ -20,14 +24,17 @@ from accounts.forms import (
     ChangePasswordForm,
     ContactForm,
     EmailChangeForm,
+    IdentityConfirmForm,
     LoginForm,
     NewPasswordForm,
     OutboxPasswordResetForm,
+    SecondStepForm,
 )
 from accounts.models import ActivationCode
-from core.decorators import member_required
+from core.decorators import member_required, second_step_missing
 
 SESSION_ACTIVATION = "activation_code_id"
+SESSION_SETUP_KEY = "two_factor_setup_key"
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -39,20 +46,230 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
+def _with_next(view_name: str, target: str) -> str:
+    return reverse(view_name) + (f"?{urlencode({'next': target})}" if target else "")
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated:
+        if second_step_missing(request.user):
+            return redirect(_with_next("accounts:login_code", _safe_next(request, "")))
         return redirect("portal:home")
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        login(request, form.user)
-        # A plain redirect: redirect() would take a `next` like "home" for a view name.
-        response = HttpResponseRedirect(_safe_next(request, reverse("portal:home")))
+        user = form.user
+        target = _safe_next(request, "")
+        if user.two_factor_enabled:
+            # Not logged in yet: the code page logs in (accounts.two_factor).
+            two_factor.pending_start(request.session, user=user, backend=user.backend)
+            response = redirect(_with_next("accounts:login_code", target))
+        else:
+            login(request, user)
+            if user.two_factor_required:
+                # An admin or team lead without an app adds one before anything else.
+                response = redirect(_with_next("accounts:two_factor_setup", target))
+            else:
+                # A plain redirect: redirect() would take a `next` like "home" for a view name.
+                response = HttpResponseRedirect(target or reverse("portal:home"))
         throttle.login_succeeded(
             request=request, response=response, email=form.user.email, reservation=form.reservation
         )
         return response
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
+
+
+def _code_limits(request, user) -> list[tuple[str, str]]:
+    return [("otp:account", str(user.pk)), ("otp:ip", throttle.ip_value(request))]
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request):
+    """The second login step: the code from the app, or a recovery code.
+    For a password typed a short while ago in this session (then this logs
+    in), or for a logged-in session that still owes its code."""
+    target = _safe_next(request, reverse("portal:home"))
+    backend = None
+    if request.user.is_authenticated:
+        user = request.user
+        if not second_step_missing(user):
+            return HttpResponseRedirect(target)
+        if not user.two_factor_enabled:
+            return redirect(_with_next("accounts:two_factor_setup", target))
+    else:
+        pending = two_factor.pending_user(request.session)
+        if pending is None:
+            request.session.pop(two_factor.PENDING_KEY, None)
+            messages.info(request, _("Please log in with your e-mail address and password first."))
+            return redirect(_with_next("accounts:login", _safe_next(request, "")))
+        user, backend = pending
+    recovery = (request.POST.get("recovery") or request.GET.get("recovery")) == "1"
+    form = SecondStepForm(request.POST or None, recovery=recovery)
+    if request.method == "POST" and form.is_valid():
+        reservation = throttle.reserve(limits=_code_limits(request, user))
+        if reservation is None:
+            form.add_error(None, TOO_MANY)
+        else:
+            try:
+                device = two_factor.second_step_verify(user=user, code=form.cleaned_data["code"])
+            except two_factor.TwoFactorError as error:
+                form.add_error("code", str(error))  # the reserved place counts as a failure
+            else:
+                reservation.release()
+                if backend is not None:
+                    request.session.pop(two_factor.PENDING_KEY, None)
+                    login(request, user, backend=backend)
+                otp_login(request, device)
+                if isinstance(device, StaticDevice):
+                    left = two_factor.recovery_codes_left(user)
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "You logged in with a recovery code. %(count)d code is left: "
+                            "make new ones under “Two-step login” if it runs low.",
+                            "You logged in with a recovery code. %(count)d codes are left: "
+                            "make new ones under “Two-step login” if they run low.",
+                            left,
+                        )
+                        % {"count": left},
+                    )
+                return HttpResponseRedirect(target)
+    return render(
+        request,
+        "accounts/login_code.html",
+        {"form": form, "next": _safe_next(request, ""), "recovery": recovery},
+    )
+
+
+def _identity_confirmed(request, form) -> bool:
+    """The password or the app's current code, counted like code guesses."""
+    if not form.is_valid():
+        return False
+    reservation = throttle.reserve(limits=_code_limits(request, request.user))
+    if reservation is None:
+        form.add_error(None, TOO_MANY)
+        return False
+    text = form.cleaned_data["confirmation"]
+    digits = "".join(text.split())
+    confirmed = False
+    if len(digits) == 6 and digits.isdigit():
+        try:
+            confirmed = bool(two_factor.second_step_verify(user=request.user, code=digits))
+        except two_factor.TwoFactorError:
+            confirmed = False
+    else:
+        confirmed = request.user.check_password(text)
+    if not confirmed:
+        form.add_error(
+            "confirmation", _("This is neither your password nor the current code from your app.")
+        )
+        return False
+    reservation.release()
+    return True
+
+
+@login_required
+@require_GET
+def security(request):
+    """Two-step login: on or off, recovery codes left."""
+    user = request.user
+    enabled = user.two_factor_enabled
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "enabled": enabled,
+            "required": user.two_factor_required,
+            "codes_left": two_factor.recovery_codes_left(user) if enabled else 0,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Add an authenticator app: scan the QR code (or type the secret), then
+    type the code it shows. Admins and team leads come here right after the
+    password and reach nothing else until it is done."""
+    user = request.user
+    target = _safe_next(request, "")
+    if user.two_factor_enabled:
+        if second_step_missing(user):
+            return redirect(_with_next("accounts:login_code", target))
+        return redirect("accounts:security")
+    # The secret waits in the session until the app proves it has it, so
+    # opening the page writes nothing and a reload shows the same QR code.
+    key = request.session.get(SESSION_SETUP_KEY) or two_factor.secret_new()
+    request.session[SESSION_SETUP_KEY] = key
+    form = SecondStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reservation = throttle.reserve(limits=_code_limits(request, user))
+        if reservation is None:
+            form.add_error(None, TOO_MANY)
+        else:
+            try:
+                device, codes = two_factor.two_factor_enable(
+                    user=user, key=key, code=form.cleaned_data["code"]
+                )
+            except two_factor.TwoFactorError as error:
+                form.add_error("code", str(error))
+            else:
+                reservation.release()
+                request.session.pop(SESSION_SETUP_KEY, None)
+                otp_login(request, device)
+                # Shown once, in this answer; nothing stores them readable.
+                return render(
+                    request,
+                    "accounts/recovery_codes.html",
+                    {"codes": codes, "next": target, "new_setup": True},
+                )
+    uri = two_factor.setup_uri(user=user, key=key)
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, omitsize=False)
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "key": key,
+            "secret": two_factor.secret_for_typing(key),
+            "uri": uri,
+            # segno writes the SVG from the address alone: no text of ours in it.
+            "qr": mark_safe(svg),  # noqa: S308
+            "required": user.two_factor_required,
+            "next": target,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_off(request):
+    """Handlers and members may turn two-step login off again (with the
+    password or a current code); admins and team leads may not."""
+    user = request.user
+    if user.two_factor_required:
+        raise Http404
+    if not user.two_factor_enabled:
+        return redirect("accounts:security")
+    form = IdentityConfirmForm(request.POST or None)
+    if request.method == "POST" and _identity_confirmed(request, form):
+        two_factor.two_factor_disable(user=user)
+        messages.success(request, _("Two-step login is off. You log in with your password alone."))
+        return redirect("accounts:security")
+    return render(request, "accounts/two_factor_off.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recovery_codes(request):
+    """Ten new recovery codes, shown once; the old ones stop working."""
+    if not request.user.two_factor_enabled:
+        return redirect("accounts:security")
+    form = IdentityConfirmForm(request.POST or None)
+    if request.method == "POST" and _identity_confirmed(request, form):
+        codes = two_factor.recovery_codes_renew(user=request.user)
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": ""})
+    return render(request, "accounts/recovery_codes_renew.html", {"form": form})
 
 
 @require_GET
@@ -181,7 +398,7 @@ def activation_confirm(request, token):
                 return _link_invalid(request, error)
             else:
                 request.session.pop("activation_email", None)
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="accounts.backends.AccountBackend")
                 messages.success(
                     request,
                     _("Thank you! Your e-mail address is confirmed and your account is ready."),

@@ -44,7 +44,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("GENOPORTAL_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with a site that asks for the second login step.
+    "accounts.admin_apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "portal",
     "demo",
@@ -77,6 +81,11 @@ MIDDLEWARE = [
     # Before anything reads the session or the database: a NUL gets a 400.
     "core.middleware.NulCharacterMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff idle timeout before django-otp looks at the session; the second
+    # login step after it (accounts.two_factor).
+    "core.middleware.StaffIdleMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondStepMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -126,6 +135,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
+# ModelBackend, loading with the user whether its login needs a code.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
 
@@ -189,7 +200,19 @@ RATE_LIMITS = {
     "email_change:account": (3, 60 * 60),
     "email_change:address": (3, 60 * 60),
     "email_change:ip": (10, 60 * 60),
+    # Codes of the second login step (and the password or code that turns
+    # it off): 6 digits, 3 valid at a time, 5 tries per 15 minutes.
+    "otp:account": (5, 15 * 60),
+    "otp:ip": (30, 15 * 60),
 }
+# Second login step (accounts.two_factor, django-otp). django-otp's own
+# growing delays are off: code checks count in accounts.throttle instead.
+OTP_LOGIN_URL = "accounts:login_code"
+OTP_TOTP_ISSUER = os.environ.get("GENOPORTAL_OTP_ISSUER", "genoportal")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# The device admin (superusers only: for a lost phone) never shows a secret.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Proxies whose X-Forwarded-For / X-Real-IP name the client (core.client_ip):
 # IPs or networks, comma-separated. Empty: no forwarded header is believed.
 TRUSTED_PROXIES = env_list("GENOPORTAL_TRUSTED_PROXIES")
@@ -255,6 +278,8 @@ TASKS = {
 }
 
 SESSION_COOKIE_AGE = 60 * 60 * 8
+# Staff sessions end after this long without a request (core.middleware).
+STAFF_IDLE_MINUTES = int(os.environ.get("GENOPORTAL_STAFF_IDLE_MINUTES", "30"))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"

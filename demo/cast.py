@@ -14,9 +14,11 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import roles
 from accounts.models import User
+from accounts.two_factor import recovery_codes_renew
 from cooperative.cache import cooperative_cache_clear
 from cooperative.models import Building, Cooperative, Estate, FederalState, OpeningHours, Unit
 from demo.request_types import tickets_demo_ensure
@@ -147,6 +149,16 @@ def staff_ensure(email: str, first: str, last: str, group: str, **extra) -> User
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get(name=group))
     return user
+
+
+def authenticator_demo_ensure(user: User) -> tuple[TOTPDevice, list[str]]:
+    """`make demo` only (not the test cast): an authenticator app for an
+    admin or team lead, so the demo logins work without setting one up.
+    The app's key stays across runs; the recovery codes are new each run."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return device, recovery_codes_renew(user=user)
 
 
 def _member_account(member: Member, email: str) -> User:

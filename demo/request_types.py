@@ -495,6 +495,17 @@ def teams_ensure() -> dict[str, Team]:
     return teams
 
 
+# Personal requests: the household partner does not see them (domain rule).
+PERSONAL = {
+    "mitgliedsbescheinigung",
+    "bankverbindung",
+    "namensaenderung",
+    "wohnungswechsel",
+    "kuendigung",
+    "allgemein",
+}
+
+
 def request_types_ensure(teams: dict[str, Team]) -> list[RequestType]:
     result = []
     for spec in TYPES:
@@ -507,6 +518,7 @@ def request_types_ensure(teams: dict[str, Team]) -> list[RequestType]:
                 "help_en": spec["help"][1],
                 "category": spec["category"],
                 "audience": spec["audience"],
+                "shared_with_household": spec["slug"] not in PERSONAL,
                 "default_team": teams[spec["team"]],
                 "position": spec["position"],
                 "in_portal": True,

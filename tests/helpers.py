@@ -7,3 +7,32 @@ def de(text: str) -> str:
     page shows it: tests assert what a member really reads."""
     with override("de"):
         return escape(gettext(text))
+
+
+def otp_device(user):
+    """The account's authenticator app (a confirmed TOTP device), added on
+    first use as if the person had enrolled."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def otp_code(device) -> str:
+    """What the authenticator app shows right now."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def otp_verify(client, user, url="/anmelden/code/"):
+    """Complete the second login step for a test client that logged in with
+    the password (or `force_login`): the code the app shows, typed on the
+    code page. Admins and team leads must do it before anything else."""
+    device = otp_device(user)
+    # A code is accepted once per 30-second step; tests log in many times
+    # within one step, each as if on a later one.
+    type(device).objects.filter(pk=device.pk).update(last_t=-1)
+    response = client.post(url, {"code": otp_code(device)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response

@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import ActivationCode
 from members.models import Member
+from tests.helpers import otp_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +22,7 @@ def _letters(client, members):
 
 def test_admin_prints_one_letter_per_member_with_a_working_code(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     members = list(Member.objects.filter(user__isnull=True).order_by("member_number")[:3])
     response = _letters(client, members)
     body = response.content.decode()
@@ -39,6 +41,7 @@ def test_admin_prints_one_letter_per_member_with_a_working_code(client, cast):
 
 def test_letters_skip_members_who_already_have_an_account(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = _letters(client, [cast.alice.member, cast.bob.member])
     assert response.status_code == 302
     assert not ActivationCode.objects.filter(member=cast.alice.member).exists()
@@ -79,12 +82,14 @@ def test_members_never_reach_the_administration(client, cast):
 )
 def test_admin_lists_search_and_filter(client, cast, url):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.get(url)
     assert response.status_code == 200
 
 
 def test_admin_search_finds_the_member(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     body = client.get("/verwaltung/members/member/?q=20003").content.decode()
     assert "Dietrich" in body and "Ahrens" not in body
 
@@ -93,6 +98,7 @@ def test_a_new_account_in_the_admin_is_a_staff_account(client, cast):
     from accounts.models import User
 
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.post(
         "/verwaltung/accounts/user/add/",
         {
@@ -124,6 +130,7 @@ def test_opening_a_contract_records_every_member_on_it(client, cast):
     from members.models import Contract
 
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     contract = Contract.objects.get(number="NV-0101900")
     client.get(f"/verwaltung/members/contract/{contract.pk}/change/")
     assert set(AccessLog.objects.values_list("member__member_number", flat=True)) == {
@@ -136,6 +143,7 @@ def test_searches_and_letters_are_recorded_and_the_log_is_read_only(client, cast
     from audit.models import AccessLog
 
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     client.get(f"{MEMBERS}?q=Ahrens")
     target = Member.objects.filter(user__isnull=True).first()
     _letters(client, [target])

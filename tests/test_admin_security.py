@@ -15,6 +15,7 @@ from accounts.models import User
 from demo.cast import staff_ensure
 from routing.models import Absence, RoutingRule, Team
 from tests.factories import ticket_create
+from tests.helpers import otp_verify
 from tickets.models import CannedResponse, RequestType, Ticket
 from tickets.services import absence_hand_over
 
@@ -119,6 +120,7 @@ def test_it_shows_whoever_holds_the_permission_only_the_tickets_they_may_see(
 
 def test_it_leaves_admins_reading_every_ticket(client, cast, bank_ticket):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     found = client.get(ticket_urls(bank_ticket)[0]).context["cl"].result_list
     assert list(found) == [bank_ticket]
     page = client.get(f"{TICKETS}{bank_ticket.pk}/change/")
@@ -158,6 +160,7 @@ def test_it_lets_a_handler_record_only_her_own_absence(client, cast):
 
 def test_it_lets_a_team_lead_record_absences_of_his_teams_members_only(client, cast, vera):
     client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
     assert client.post(f"{ABSENCES}add/", absence_data(cast.hanna)).status_code == 302
     response = client.post(f"{ABSENCES}add/", absence_data(vera))
     assert response.status_code == 200
@@ -167,6 +170,7 @@ def test_it_lets_a_team_lead_record_absences_of_his_teams_members_only(client, c
 
 def test_it_lets_admins_record_anyones_absence(client, cast, vera):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     assert client.post(f"{ABSENCES}add/", absence_data(vera)).status_code == 302
     assert client.post(f"{ABSENCES}add/", absence_data(cast.tom, cast.hanna)).status_code == 302
     assert Absence.objects.count() == 2
@@ -180,6 +184,7 @@ def test_it_refuses_a_substitute_who_could_not_see_the_requests(client, cast, ve
     assert "Vera Vermietung" in " ".join(errors)
     assert not Absence.objects.exists()
     client.force_login(cast.ada)  # not even an admin may choose her
+    otp_verify(client, cast.ada)
     response = client.post(f"{ABSENCES}add/", absence_data(cast.hanna, vera))
     assert "substitute" in response.context["adminform"].form.errors
     assert not Absence.objects.exists()
@@ -206,6 +211,8 @@ def test_it_shows_each_person_only_the_absences_they_may_manage(client, cast, ve
 
 def client_list(client, person) -> list[int]:
     client.force_login(person)
+    if person.two_factor_required:
+        otp_verify(client, person)
     response = client.get(ABSENCES)
     return [absence.pk for absence in response.context["cl"].result_list]
 
@@ -294,6 +301,7 @@ def perm(dotted: str) -> Permission:
 
 def test_it_never_lets_an_admin_raise_her_own_rights(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     extra = perm("tickets.delete_ticket")
     response = client.post(
         f"{USERS}{cast.ada.pk}/change/",
@@ -311,6 +319,7 @@ def test_it_lets_an_admin_give_roles_she_holds_but_no_more(client, cast):
     powerful = Group.objects.create(name="Sonderrechte")
     powerful.permissions.add(perm("tickets.delete_ticket"))
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     form = client.get(f"{USERS}{cast.hanna.pk}/change/").context["adminform"].form
     assert "is_superuser" not in form.fields and "user_permissions" not in form.fields
     assert set(form.fields["groups"].queryset.values_list("name", flat=True)) == {
@@ -337,6 +346,7 @@ def test_it_lets_an_admin_give_roles_she_holds_but_no_more(client, cast):
 def test_it_keeps_superuser_accounts_out_of_an_admins_reach(client, cast):
     root = User.objects.create_superuser("root@example.org", "Ein-sicheres-Passwort-1")
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.post(
         f"{USERS}{root.pk}/change/", account_data(root, email="ada2@example.org")
     )
@@ -350,6 +360,7 @@ def test_it_keeps_superuser_accounts_out_of_an_admins_reach(client, cast):
 def test_it_lets_a_superuser_still_grant_everything(client, cast):
     root = User.objects.create_superuser("root@example.org", "Ein-sicheres-Passwort-1")
     client.force_login(root)
+    otp_verify(client, root)
     response = client.post(
         f"{USERS}{cast.ada.pk}/change/",
         account_data(cast.ada, is_superuser="on", groups=[]),
@@ -393,6 +404,7 @@ def test_it_lists_only_the_differences_a_team_lead_may_see(client, cast, drafted
         team=Team.objects.get(name="Vermietung"), assignee=vera
     )
     client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
     response = client.get(PREVIEW, {"simulate": "1"})
     assert response.status_code == 200
     simulation = response.context["simulation"]
@@ -404,6 +416,7 @@ def test_it_lists_only_the_differences_a_team_lead_may_see(client, cast, drafted
     assert "Dave" not in page and "Dietrich" not in page
 
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     simulation = client.get(PREVIEW, {"simulate": "1"}).context["simulation"]
     assert {d.ticket for d in simulation.differences} == {technik, elsewhere}
     assert simulation.changed == 2 and simulation.hidden == 0
@@ -437,6 +450,7 @@ def test_it_gives_team_leads_and_admins_the_text_blocks():
 
 def test_it_shows_a_team_lead_his_teams_and_the_shared_text_blocks(client, cast, text_blocks):
     client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
     listing = client.get(TEXT_BLOCKS)
     assert listing.status_code == 200
     assert set(listing.context["cl"].result_list) == {
@@ -453,6 +467,7 @@ def test_it_shows_a_team_lead_his_teams_and_the_shared_text_blocks(client, cast,
 
 def test_it_lets_a_team_lead_write_text_blocks_for_his_teams_only(client, cast, text_blocks):
     client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
     technik = Team.objects.get(name="Technik")
     vermietung = Team.objects.get(name="Vermietung")
     new = {"title": "Zählerablesung", "body_de": "Guten Tag {anrede}", "body_en": ""}
@@ -475,6 +490,7 @@ def test_it_lets_a_team_lead_write_text_blocks_for_his_teams_only(client, cast, 
 
 def test_it_leaves_admins_every_text_block_and_handlers_none(client, cast, text_blocks):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     assert len(client.get(TEXT_BLOCKS).context["cl"].result_list) == 3
     form = client.get(f"{TEXT_BLOCKS}add/").context["adminform"].form
     assert form.fields["team"].queryset.count() == Team.objects.count()

@@ -16,7 +16,7 @@ from members.models import Member
 from routing.models import Team
 from tests.browser import PHONE, assert_accessible, assert_fits_width
 from tests.factories import ticket_create
-from tests.helpers import de
+from tests.helpers import de, otp_verify
 from tickets.models import Category, Channel, RequestType, Status, Ticket, TicketEvent
 from tickets.search import ticket_search
 
@@ -171,10 +171,12 @@ def test_each_view_shows_exactly_its_requests(client, cast, story):
 def test_the_team_lead_sees_his_team_and_the_admin_everything(client, cast, story):
     s = story
     client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
     assert shown(client.get(URL, {"view": "teams"})) == refs(s["other_team"])
     # Assigned to tom in a team he does not lead: his, though not his team's.
     assert shown(client.get(URL, {"view": "mine"})) == refs(s["team_tom"], s["other_team"])
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     assert shown(client.get(URL, {"view": "all"})) == refs(*s.values())
 
 
@@ -481,6 +483,7 @@ def test_search_stays_within_what_the_handler_may_see(client, cast, texts, vermi
     assert found(client, "Nebenkostenabrechnung") == set()
     assert found(client, texts["bill"].reference) == set()
     client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
     assert found(client, "Nebenkostenabrechnung") == refs(texts["bill"])
 
 

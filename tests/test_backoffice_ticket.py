@@ -5,7 +5,7 @@ import pytest
 
 from routing.models import Team
 from tests.factories import ticket_create
-from tests.helpers import de
+from tests.helpers import de, otp_verify
 from tickets.models import Channel, Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,7 @@ def test_members_and_staff_outside_the_team_get_404(client, cast, ticket):
     client.force_login(otto)  # staff, but in no team of this ticket
     assert client.get(url(ticket)).status_code == 404
     client.force_login(cast.ada)  # admin sees all
+    otp_verify(client, cast.ada)
     assert client.get(url(ticket)).status_code == 200
 
 
@@ -137,6 +138,7 @@ def test_a_stale_form_is_refused_and_the_text_is_kept(client, cast, ticket):
 
 def test_resolution_notifies_and_assignment_tells_the_handler(client, cast, ticket, outbox):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     team = Team.objects.get(name="Technik")
     client.post(
         url(ticket),
@@ -151,6 +153,7 @@ def test_resolution_notifies_and_assignment_tells_the_handler(client, cast, tick
     client.force_login(cast.alice)
     assert "Hanna" not in client.get(f"/anliegen/{ticket.reference}/").content.decode()
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     client.post(
         url(ticket), {"action": "status", "version": ticket.version, "status": Status.RESOLVED}
     )
@@ -161,6 +164,7 @@ def test_resolution_notifies_and_assignment_tells_the_handler(client, cast, tick
 
 def test_an_assignee_outside_the_team_is_refused(client, cast, ticket):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     team = Team.objects.get(name="Technik")
     response = client.post(
         url(ticket),
@@ -325,6 +329,7 @@ def test_merging_needs_the_same_member_and_a_real_reference(client, cast, ticket
         created_by=cast.hanna,
     )
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     for reference in [other.reference, "A-1999-000001", "quatsch"]:
         response = client.post(
             url(ticket),
@@ -349,6 +354,7 @@ def test_requests_of_neighbours_can_be_linked(client, cast, ticket):
         created_by=cast.hanna,
     )
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     client.post(
         url(ticket),
         {"action": "link", "link-version": ticket.version, "link-reference": other.reference},

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import User
 from cooperative.models import Cooperative
-from tests.helpers import de
+from tests.helpers import de, otp_device, otp_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -140,9 +140,11 @@ def test_the_admin_login_goes_through_the_rate_limited_login(client, cast):
 
 
 def test_staff_reach_the_administration_after_logging_in(client, cast, password):
+    otp_device(cast.ada)  # an admin logs in with the code from her app too
     response = client.post(
         "/anmelden/?next=/verwaltung/", {"email": "ada@example.org", "password": password}
     )
+    response = otp_verify(client, cast.ada, url=response["Location"])
     assert response["Location"] == "/verwaltung/"
     assert client.get("/verwaltung/").status_code == 200
 

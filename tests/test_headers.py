@@ -5,6 +5,7 @@ import pytest
 
 from tests.browser import log_in
 from tests.factories import ticket_create
+from tests.helpers import otp_code, otp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +77,12 @@ def test_no_page_breaks_the_policy_in_a_real_browser(page, live_server, cast, pa
         check(path)
     page.context.clear_cookies()
     page.goto(live_server.url + "/anmelden/")
+    otp_device(cast.ada)
     page.fill("#id_email", "ada@example.org")
     page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.locator("main form[method=post] button[type=submit]").click()
+    page.fill("#id_code", otp_code(otp_device(cast.ada)))  # the second login step
     with page.expect_navigation():
         page.locator("main form[method=post] button[type=submit]").click()
     for path in (

@@ -29,7 +29,7 @@ from accounts.services import activation_codes_create
 from members.models import Member
 from routing.models import Team
 from tests.factories import GOOD, form_answers, ticket_create
-from tests.helpers import de
+from tests.helpers import de, otp_verify
 from tickets.forms import iban_validate
 from tickets.models import RequestType, Status, Ticket
 
@@ -94,6 +94,7 @@ def test_a_nul_in_an_address_is_a_bad_request(client, cast):
 
 def test_a_nul_in_a_query_is_a_bad_request(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     _bad_request(client.get("/verwaltung/members/member/?q=%00"))
     _bad_request(client.get("/verwaltung/tickets/ticket/?q=a%00b"))
     client.force_login(cast.hanna)
@@ -129,6 +130,7 @@ def test_a_member_account_cannot_be_made_staff_in_the_admin(cast):
     url = reverse("admin:accounts_user_change", args=[alice.pk])
     client = Client(raise_request_exception=False)
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     answer = client.post(
         url,
         {
@@ -486,6 +488,7 @@ def test_inbox_filters_and_bulk_form(client, cast):
 
 def test_admin_search_and_lists(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     for changelist in [
         "members/member",
         "accounts/user",

@@ -21,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 
 from mail.models import OutboundEmail
 from mail.tasks import email_deliver
+from tests.helpers import otp_verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,6 +192,7 @@ def test_an_admin_sends_a_mail_in_doubt_again_from_the_outbox(client, cast, pass
         to="bob@example.org", subject="Alt", body="Hallo", status=OutboundEmail.Status.SENT
     )
     client.login(email="ada@example.org", password=password)
+    otp_verify(client, cast.ada)
     response = client.post(
         "/verwaltung/mail/outboundemail/",
         {"action": "send_again", "_selected_action": [email.pk, sent.pk]},

@@ -15,6 +15,7 @@ from cooperative.models import Estate
 from routing.models import Absence, Priority, RoutingRule, SlaPolicy, Strategy, Team
 from routing.reasons import reason_text
 from tests.factories import TAP, form_answers, ticket_create
+from tests.helpers import otp_verify
 from tickets.models import Category, RequestType, Status, Ticket, TicketEvent
 from tickets.services import ticket_member_reply, ticket_reply, ticket_status_change
 
@@ -187,6 +188,7 @@ def test_handing_over_moves_open_requests_to_the_substitute_in_one_action(
         user=cast.hanna, kind=Absence.Kind.SICK, starts=today, ends=today, substitute=cast.tom
     )
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.post(
         "/verwaltung/routing/absence/",
         {"action": "hand_over", "_selected_action": [absence.pk]},
@@ -312,6 +314,7 @@ def test_correcting_the_type_routes_again_with_the_same_function(client, cast, g
         request_type=general, answers=question("Wann ist die nächste Vertreterversammlung?")
     )
     client.force_login(cast.ada)  # admins see every team's requests
+    otp_verify(client, cast.ada)
     repair_type = RequestType.objects.get(slug="schadensmeldung")
     response = client.post(
         f"/bearbeitung/anliegen/{ticket.reference}/art/",
@@ -415,6 +418,7 @@ def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)  # idempotent
     assert RoutingRule.objects.count() == 9
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     for request_type in RequestType.objects.filter(active=True).prefetch_related("fields"):
         ticket = ticket_create(request_type=request_type, answers=form_answers(request_type))
         assert ticket.team is not None, request_type.slug

@@ -10,6 +10,7 @@ from cooperative.models import Building, Estate
 from routing.models import RoutingRule, SlaPolicy, Strategy, Team
 from tests.browser import PHONE, assert_accessible, assert_fits_width
 from tests.factories import ticket_create
+from tests.helpers import otp_code, otp_device, otp_verify
 from tickets.models import RequestType, Status, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,7 @@ def rule_data(**changes):
 
 def test_an_admin_adds_a_rule(client, cast, repair):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     south = Estate.objects.get(name="Wohnanlage Süd")
     response = client.post(
         ADD,
@@ -82,6 +84,7 @@ def test_an_admin_adds_a_rule(client, cast, repair):
 )
 def test_a_rule_that_can_never_match_is_refused(client, cast, repair, changes, field, message):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.post(ADD, rule_data(request_types=[repair.pk], **changes))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
@@ -91,6 +94,7 @@ def test_a_rule_that_can_never_match_is_refused(client, cast, repair, changes, f
 
 def test_buildings_outside_the_chosen_estates_are_refused(client, cast):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     north = Estate.objects.get(name="Wohnanlage Nord")
     south_building = Building.objects.filter(estate__name="Wohnanlage Süd").first()
     response = client.post(ADD, rule_data(estates=[north.pk], buildings=[south_building.pk]))
@@ -103,6 +107,7 @@ def test_a_team_with_open_requests_is_refused_in_the_admin(client, cast, repair)
     ticket = ticket_create(request_type=repair)
     Ticket.objects.filter(pk=ticket.pk).update(team=team)
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     url = f"/verwaltung/routing/team/{team.pk}/delete/"
     page = client.get(url).content.decode()
     assert ticket.reference in page  # named as what blocks the deletion
@@ -117,6 +122,7 @@ def test_a_team_used_by_a_rule_cannot_be_deleted(client, cast):
     team = Team.objects.create(name="Sonderaufgaben")
     RoutingRule.objects.create(position=1, name="Sonder", team=team)
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     client.post(f"/verwaltung/routing/team/{team.pk}/delete/", {"post": "yes"})
     assert Team.objects.filter(pk=team.pk).exists()
 
@@ -148,6 +154,7 @@ def test_a_draft_routes_nothing_until_published(client, cast, repair, drafted):
     dave = ticket_create(request_type=repair, member=cast.dave.member)  # lives in the south
     assert dave.team.name == "Technik"
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     client.post(
         "/verwaltung/routing/routingrule/",
         {"action": "publish", "_selected_action": [draft.pk]},
@@ -163,6 +170,7 @@ def test_publishing_a_replacement_switches_the_old_rule_off(client, cast, drafte
     draft.replaces = live
     draft.save()
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     client.post(
         "/verwaltung/routing/routingrule/",
         {"action": "publish", "_selected_action": [draft.pk]},
@@ -174,12 +182,14 @@ def test_publishing_a_replacement_switches_the_old_rule_off(client, cast, drafte
 def test_only_a_draft_can_replace_a_rule(client, cast, repair, drafted):
     live, _draft = drafted
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.post(ADD, rule_data(request_types=[repair.pk], replaces=live.pk))
     assert "replaces" in response.context["adminform"].form.errors
 
 
 def test_the_preview_shows_the_decision_for_facts(client, cast, repair, drafted):
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     south = Estate.objects.get(name="Wohnanlage Süd")
     response = client.get(PREVIEW, {"request_type": repair.pk, "estate": south.pk})
     decisions = response.context["decisions"]
@@ -195,6 +205,7 @@ def test_the_simulation_lists_what_would_have_gone_elsewhere(client, cast, repai
     north_ticket = ticket_create(request_type=repair)  # Alice, north: unchanged
     south_ticket = ticket_create(request_type=repair, member=cast.dave.member)
     client.force_login(cast.ada)
+    otp_verify(client, cast.ada)
     response = client.get(PREVIEW, {"simulate": "1"})
     simulation = response.context["simulation"]
     assert simulation.compared == 2 and simulation.drafts == 1
@@ -218,10 +229,14 @@ def test_the_rule_editor_and_preview_in_a_real_browser(
     ticket_create(request_type=repair, member=cast.dave.member)
     base = live_server.url
     page.goto(base + "/anmelden/?next=/verwaltung/routing/routingrule/")
+    otp_device(cast.ada)
     page.fill("#id_email", "ada@example.org")
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.press("#id_password", "Enter")
+    page.fill("#id_code", otp_code(otp_device(cast.ada)))  # the second login step
+    with page.expect_navigation():
+        page.press("#id_code", "Enter")
     assert_accessible(page)
     page.goto(base + ADD)
     assert_accessible(page)

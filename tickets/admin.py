@@ -67,11 +67,19 @@ class RequestTypeAdmin(admin.ModelAdmin):
         "category",
         "audience",
         "default_team",
+        "shared_with_household",
         "in_portal",
         "active",
         "position",
     ]
-    list_filter = ["category", "audience", "in_portal", "active", "default_team"]
+    list_filter = [
+        "category",
+        "audience",
+        "shared_with_household",
+        "in_portal",
+        "active",
+        "default_team",
+    ]
     search_fields = ["name_de", "name_en", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name_de"]}

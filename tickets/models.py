@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -74,6 +75,18 @@ class RequestType(TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # Requests about the apartment (damage, keys, meter readings, parking …)
+    # belong to the household; personal ones (bank details, certificates,
+    # name change, termination) stay with the person who filed them.
+    shared_with_household = models.BooleanField(
+        _("about the apartment (the household sees it)"),
+        default=True,
+        help_text=_(
+            "On: members on the same contract see requests of this type about their "
+            "apartment. Off for personal requests such as bank details, certificates, "
+            "a change of name or a termination."
+        ),
     )
     in_portal = models.BooleanField(
         _("offered in the portal"),
@@ -219,9 +232,25 @@ class Channel(models.TextChoices):
 
 class TicketQuerySet(models.QuerySet):
     def visible_to_member(self, member) -> "TicketQuerySet":
-        """A member's own tickets and those about a unit of their household."""
-        units = Contract.objects.current().filter(members=member).values("unit_id")
-        return self.filter(Q(member=member) | Q(unit__in=units, shared_with_household=True))
+        """A member's own tickets, and the household's tickets about the flat
+        filed under a contract the member holds now: nothing filed before the
+        member's contract began (a new tenant starts with a clean slate) and
+        nothing personal of the partner's."""
+        current = Contract.objects.current().filter(members=member)
+        # The local date the request was filed, against the contract's start
+        # (a date): a request filed at 00:30 on moving day is the new tenant's.
+        under_contract = current.filter(
+            unit=models.OuterRef("unit_id"),
+            start__lte=TruncDate(
+                models.ExpressionWrapper(
+                    models.OuterRef("created_at"), output_field=models.DateTimeField()
+                )
+            ),
+        )
+        household = Q(shared_with_household=True, unit__in=current.values("unit_id")) & Q(
+            models.Exists(under_contract)
+        )
+        return self.filter(Q(member=member) | household)
 
     def visible_to_staff(self, user) -> "TicketQuerySet":
         """Handlers see their teams' tickets, those assigned to them and the

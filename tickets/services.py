@@ -188,6 +188,7 @@ def ticket_open(
             answers=answers,
             member=member,
             unit=_member_unit(member),
+            shared_with_household=request_type.shared_with_household,
             channel=channel,
             created_by=created_by,
         )

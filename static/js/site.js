@@ -52,6 +52,12 @@ document.addEventListener("DOMContentLoaded", function () {
   var loginForm = dialog.querySelector("[data-relogin-form]");
   var error = dialog.querySelector("#relogin-error");
   var pending = null;
+  // Accounts with two-step login: after the password the server answers
+  // with its code page; its form is taken into the dialog (labels, hints
+  // and errors as the server wrote them) and sent from there.
+  var passwordGroup = dialog.querySelector("#relogin-password").closest(".form-group");
+  var loginButton = loginForm.querySelector("button[type='submit']");
+  var codeForm = null;
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -90,6 +96,53 @@ document.addEventListener("DOMContentLoaded", function () {
   dialog.querySelector("[data-relogin-cancel]").addEventListener("click", function () {
     dialog.close();
   });
+  dialog.addEventListener("close", function () { secondStepEnd(); });
+
+  function loggedInAgain() {
+    // The login gave this browser a new form token: use it.
+    var token = csrfToken();
+    document.querySelectorAll("input[name='csrfmiddlewaretoken']").forEach(function (input) {
+      if (token) { input.value = token; }
+    });
+    dialog.close();
+    if (pending) { send(pending.form, pending.submitter); }
+  }
+  function secondStepEnd() {
+    if (codeForm) { codeForm.remove(); codeForm = null; }
+    passwordGroup.hidden = false;
+    loginButton.hidden = false;
+  }
+  function secondStep(from) {
+    var form = document.importNode(from, true);
+    form.setAttribute("data-relogin-form", "");
+    form.addEventListener("submit", sendCode);
+    if (codeForm) { codeForm.replaceWith(form); } else { loginForm.after(form); }
+    codeForm = form;
+    passwordGroup.hidden = true;
+    loginButton.hidden = true;
+    form.querySelector("input[name='code']").focus();
+  }
+  function sendCode(event) {
+    event.preventDefault();
+    var form = event.target;
+    var data = new FormData(form);
+    data.set("csrfmiddlewaretoken", csrfToken() || data.get("csrfmiddlewaretoken"));
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        return loggedIn().then(function (yes) {
+          if (yes) { loggedInAgain(); return; }
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var again = page.querySelector("[data-second-step]");
+          if (again) { secondStep(again); return; }
+          // The password step expired meanwhile: start with the password again.
+          secondStepEnd();
+          error.textContent = dialog.getAttribute("data-error");
+          error.hidden = false;
+          dialog.querySelector("#relogin-password").focus();
+        });
+      });
+  }
 
   loginForm.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -99,17 +152,10 @@ document.addEventListener("DOMContentLoaded", function () {
       .then(function (response) { return response.text(); })
       .then(function (html) {
         return loggedIn().then(function (yes) {
-          if (yes) {
-            // The login gave this browser a new form token: use it.
-            var token = csrfToken();
-            document.querySelectorAll("input[name='csrfmiddlewaretoken']").forEach(function (input) {
-              if (token) { input.value = token; }
-            });
-            dialog.close();
-            if (pending) { send(pending.form, pending.submitter); }
-            return;
-          }
+          if (yes) { loggedInAgain(); return; }
           var page = new DOMParser().parseFromString(html, "text/html");
+          var second = page.querySelector("[data-second-step]");
+          if (second) { error.hidden = true; secondStep(second); return; }
           var message = page.querySelector(".error-summary__list li, .error-message");
           error.textContent = message ? message.textContent.trim() : dialog.getAttribute("data-error");
           error.hidden = false;

@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
-from demo.cast import DEMO_PASSWORD, build_demo
+from accounts.two_factor import secret_for_typing
+from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
 from demo.routing import routing_demo_ensure
 from members.models import Member
 from routing.models import ClassifierModel
@@ -37,6 +38,15 @@ class Command(BaseCommand):
         for user in User.objects.filter(email__endswith="@example.org").order_by("email"):
             role = "member" if user.member_id else ", ".join(g.name for g in user.groups.all())
             self.stdout.write(f"  {user.email:<22} {role}")
+        # Admins and team leads must log in with a second step: their demo
+        # logins come with an app key to add to any authenticator app, and
+        # recovery codes for trying it without one.
+        self.stdout.write("Two-step login (admins and team leads):")
+        for user in (cast.ada, cast.tom):
+            device, codes = authenticator_demo_ensure(user)
+            self.stdout.write(f"  {user.email}: app key {secret_for_typing(device.key)}")
+            self.stdout.write(f"    {device.config_url}")
+            self.stdout.write(f"    recovery codes (each works once): {', '.join(codes)}")
         self.stdout.write(
             f"Activation: member number {member.member_number}, code {code} "
             f"(valid until {expires_at:%d.%m.%Y})"

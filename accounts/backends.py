@@ -1,0 +1,31 @@
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from accounts.roles import ADMIN, TEAM_LEAD
+
+
+class AccountBackend(ModelBackend):
+    """Django's ModelBackend. The user it loads for every request also says
+    whether its login needs the second step (`User.needs_second_step`), in
+    the same query: the check runs on every request."""
+
+    def get_user(self, user_id):
+        needs = ExpressionWrapper(
+            Q(Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+            | Q(is_staff=True, is_superuser=True)
+            | Q(
+                Q(is_staff=True)
+                & Q(
+                    Exists(
+                        User.groups.through.objects.filter(
+                            user=OuterRef("pk"), group__name__in=[ADMIN, TEAM_LEAD]
+                        )
+                    )
+                )
+            ),
+            output_field=BooleanField(),
+        )
+        user = User.objects.annotate(second_step_row=needs).filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
