@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone, translation
 
 from cooperative.models import Estate
+from demo.routing import routing_demo_ensure
 from routing.models import Absence, Priority, RoutingRule, SlaPolicy, Strategy, Team
 from routing.reasons import reason_text
 from tests.factories import TAP, form_answers, ticket_create
@@ -412,8 +413,6 @@ def test_a_team_with_open_requests_cannot_be_deleted_until_they_are_moved(cast, 
 
 
 def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
-    from demo.routing import routing_demo_ensure
-
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)  # idempotent
     assert RoutingRule.objects.count() == 9

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import two_factor
 from core.middleware import STAFF_SEEN_KEY
 from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit
+from tests.factories import GOOD, ticket_create
 from tests.helpers import de, otp_code, otp_device, otp_verify
 
 pytestmark = pytest.mark.django_db
@@ -306,8 +307,6 @@ def test_a_member_session_keeps_the_long_lifetime(client, cast):
 
 
 def test_a_form_sent_after_the_staff_idle_time_is_kept(client, cast, repair, password):
-    from tests.factories import GOOD, ticket_create
-
     ticket = ticket_create(request_type=repair, answers=GOOD)
     client.force_login(cast.hanna)
     client.get("/bearbeitung/")
@@ -376,8 +375,6 @@ def test_the_code_and_setup_pages_work_by_keyboard_on_a_phone(page, live_server,
 
 @pytest.mark.browser
 def test_the_log_in_again_dialog_asks_for_the_code_too(page, live_server, cast, password, repair):
-    from tests.factories import GOOD, ticket_create
-
     ticket = ticket_create(request_type=repair, answers=GOOD, assignee=cast.tom)
     device = otp_device(cast.tom)
     base = live_server.url
@@ -409,3 +406,38 @@ def test_the_log_in_again_dialog_asks_for_the_code_too(page, live_server, cast, 
         page.keyboard.press("Enter")
     page.wait_for_load_state()
     assert "Rückruf vereinbart." in page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "most"),
+    [
+        ("hanna", "/sicherheit/", 8),
+        ("hanna", "/sicherheit/wiederherstellungscodes/", 6),
+        ("hanna", "/sicherheit/ausschalten/", 7),
+        ("alice", "/sicherheit/einrichten/", 10),
+        ("tom", "/sicherheit/", 8),
+    ],
+)
+def test_the_security_pages_need_a_fixed_number_of_queries(
+    client, cast, name, url, most, django_assert_max_num_queries
+):
+    """However many devices and recovery codes exist, a page costs the same."""
+    user = getattr(cast, name)
+    client.force_login(user)
+    if url != "/sicherheit/einrichten/":
+        otp_verify(client, user)
+        two_factor.recovery_codes_renew(user=user)
+        two_factor.recovery_codes_renew(user=user)  # old codes replaced, not piled up
+    with django_assert_max_num_queries(most):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_the_code_page_needs_a_fixed_number_of_queries(
+    client, cast, password, django_assert_max_num_queries
+):
+    otp_device(cast.hanna)
+    password_step(client, "hanna@example.org", password)
+    with django_assert_max_num_queries(4):
+        response = client.get("/anmelden/code/")
+    assert response.status_code == 200
