@@ -1,15 +1,14 @@
 """The outbox delivers through a real SMTP server on loopback."""
 
-import socket
 from email.header import decode_header, make_header
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
 from mail.models import OutboundEmail
 from mail.services import email_queue
 from mail.tasks import email_deliver
+from tests.mailserver import free_port, smtp_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,23 +22,10 @@ class Collector(Message):
         self.messages.append(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    yield handler
-    controller.stop()
+    with smtp_server(Collector(), settings) as handler:
+        yield handler
 
 
 def test_it_delivers_a_queued_email_over_smtp_once(cast, smtp):
@@ -64,7 +50,7 @@ def test_it_delivers_a_queued_email_over_smtp_once(cast, smtp):
 def test_a_failed_delivery_stays_in_the_outbox_for_retry(cast, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()  # nothing listens here
+    settings.EMAIL_PORT = free_port()  # nothing listens here
     email = email_queue(
         to="alice@example.org",
         template="accounts/email/email_changed",

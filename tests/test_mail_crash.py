@@ -6,14 +6,12 @@ import asyncio
 import datetime
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.db import connection
 from django_tasks import TaskResultStatus
@@ -22,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from mail.models import OutboundEmail
 from mail.tasks import email_deliver
 from tests.helpers import otp_verify
+from tests.mailserver import smtp_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +53,6 @@ class SlowServer:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _database_url() -> str:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -70,15 +63,8 @@ def _database_url() -> str:
 
 @pytest.fixture
 def server(request, settings):
-    handler = SlowServer(request.param)
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    yield handler
-    controller.stop()
+    with smtp_server(SlowServer(request.param), settings) as handler:
+        yield handler
 
 
 def _worker_killed_mid_send(server, settings) -> OutboundEmail:
