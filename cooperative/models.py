@@ -50,6 +50,30 @@ class Cooperative(TimeStampedModel):
         blank=True,
         help_text=_("Out-of-hours number for emergencies such as burst pipes."),
     )
+    utility_emergency_phone = models.CharField(
+        _("gas and power fault service"),
+        max_length=50,
+        blank=True,
+        help_text=_("The local utility's fault number for gas smell or a power cut."),
+    )
+    emergency_words = models.TextField(
+        _("further emergency words"),
+        blank=True,
+        help_text=_(
+            "One per line. Besides the built-in ones (gas smell, burst pipe, smoke …), "
+            "a request whose text contains one of them asks the member to call first."
+        ),
+    )
+    imprint = models.TextField(
+        _("legal notice (Impressum)"),
+        blank=True,
+        help_text=_("Shown on the page linked in the footer. Blank lines separate paragraphs."),
+    )
+    privacy_notice = models.TextField(
+        _("privacy notice (Datenschutz)"),
+        blank=True,
+        help_text=_("Shown on the page linked in the footer. Blank lines separate paragraphs."),
+    )
     federal_state = models.CharField(
         _("federal state"),
         max_length=2,

@@ -125,7 +125,9 @@ class Contract(TimeStampedModel):
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="contracts"
     )
-    members = models.ManyToManyField(Member, verbose_name=_("members"), related_name="contracts")
+    members = models.ManyToManyField(
+        Member, verbose_name=_("members"), related_name="contracts", through="ContractMember"
+    )
     start = models.DateField(_("start"))
     end = models.DateField(_("end"), null=True, blank=True)
     monthly_fee = models.DecimalField(
@@ -155,3 +157,29 @@ class Contract(TimeStampedModel):
     def is_current(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()
         return self.start <= on and (self.end is None or self.end >= on)
+
+
+class ContractMember(models.Model):
+    """A member on a contract, and since when: a partner added to a running
+    contract joins it later than it began, and sees the household's
+    requests only from that day (tickets.models.TicketQuerySet)."""
+
+    # The table of the former plain many-to-many field (migration 0002).
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE)
+    joined = models.DateField(
+        _("on the contract since"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: since the contract began."),
+    )
+
+    class Meta:
+        db_table = "members_contract_members"
+        verbose_name = _("member on the contract")
+        verbose_name_plural = _("members on the contract")
+        # As the former automatic table had it (the same index, unchanged).
+        unique_together = [("contract", "member")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.member_id}"

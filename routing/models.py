@@ -41,6 +41,14 @@ class Team(TimeStampedModel):
         related_name="led_teams",
         limit_choices_to={"is_staff": True},
     )
+    on_call_email = models.EmailField(
+        _("on-call e-mail address"),
+        blank=True,
+        help_text=_(
+            "Alerted at once about every emergency for this team when no on-call "
+            "shift covers the moment (e.g. the emergency service's address)."
+        ),
+    )
     # Round robin: who got the team's last ticket. Locked while routing, so
     # tickets filed at the same moment still go round in turn.
     last_assignee = models.ForeignKey(
@@ -74,6 +82,9 @@ class Priority(models.TextChoices):
     NORMAL = "normal", _("normal")
     HIGH = "high", _("high")
     URGENT = "urgent", _("urgent")
+    # Danger to people or the building: the on-call person is alerted at
+    # once and the deadlines may run around the clock (SlaPolicy.clock).
+    EMERGENCY = "emergency", _("emergency")
 
 
 class Strategy(models.TextChoices):
@@ -83,6 +94,11 @@ class Strategy(models.TextChoices):
     ROUND_ROBIN = decide.ROUND_ROBIN, _("in turn within the team (round robin)")
     LEAST_OPEN = decide.LEAST_OPEN, _("the team member with the least open requests")
     TEAM_QUEUE = decide.TEAM_QUEUE, _("nobody yet: the team's queue")
+
+
+class Clock(models.TextChoices):
+    WORKING = "working", _("in working time (office hours)")
+    CALENDAR = "calendar", _("around the clock (calendar time)")
 
 
 class SlaPolicy(TimeStampedModel):
@@ -103,11 +119,41 @@ class SlaPolicy(TimeStampedModel):
         default=80,
         validators=[MinValueValidator(10), MaxValueValidator(99)],
     )
+    # A form option can raise a request's priority (RequestField.choices);
+    # the policy marked for that priority then sets its deadlines.
+    for_priority = models.CharField(
+        _("for requests of priority"),
+        max_length=10,
+        choices=Priority.choices,
+        blank=True,
+        help_text=_(
+            "When the member's answer raises a request to this priority (e.g. “urgent” for "
+            "“today/tomorrow”), this policy's deadlines apply instead of the rule's."
+        ),
+    )
+    clock = models.CharField(
+        _("the clock runs"),
+        max_length=10,
+        choices=Clock.choices,
+        default=Clock.WORKING,
+        help_text=_(
+            "Around the clock: hours and days are counted in calendar time, nights, "
+            "weekends and holidays included (for emergencies)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["for_priority"],
+                condition=~Q(for_priority=""),
+                name="sla_policy_one_per_priority",
+                violation_error_message=_("Another policy is already set for this priority."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -284,3 +330,36 @@ class ClassifierModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} ({self.samples})"
+
+
+class OnCallShift(TimeStampedModel):
+    """Rufbereitschaft: who of a team is alerted about emergencies from
+    `starts` to `ends` (nights, weekends, holidays)."""
+
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="on_call_shifts"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("on call"),
+        on_delete=models.CASCADE,
+        related_name="on_call_shifts",
+        limit_choices_to={"is_staff": True},
+    )
+    starts = models.DateTimeField(_("from"))
+    ends = models.DateTimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("on-call shift")
+        verbose_name_plural = _("on-call rota")
+        ordering = ["-starts", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__gt=F("starts")),
+                name="on_call_shift_ends_after_start",
+                violation_error_message=_("A shift must end after it starts."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.user} {self.starts:%Y-%m-%d %H:%M}"

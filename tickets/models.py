@@ -88,6 +88,14 @@ class RequestType(TimeStampedModel):
             "a change of name or a termination."
         ),
     )
+    synonyms = models.TextField(
+        _("everyday words"),
+        blank=True,
+        help_text=_(
+            "Words members might type to find this form, separated by commas or lines, "
+            "e.g. “Heizung kalt, tropft, Schimmel”."
+        ),
+    )
     in_portal = models.BooleanField(
         _("offered in the portal"),
         default=True,
@@ -143,7 +151,17 @@ class RequestField(models.Model):
     choices = models.TextField(
         _("choices"),
         blank=True,
-        help_text=_('One per line: value|German|English, e.g. "kitchen|Küche|Kitchen".'),
+        help_text=_(
+            'One per line: value|German|English, e.g. "kitchen|Küche|Kitchen". '
+            "An optional fourth part sets the request's priority when the option is "
+            'chosen: low, normal, high, urgent or emergency, e.g. "burst|Rohrbruch|Burst '
+            'pipe|emergency".'
+        ),
+    )
+    no_past_dates = models.BooleanField(
+        _("no dates in the past"),
+        default=False,
+        help_text=_("For date fields: the date must be today or later (e.g. “valid from”)."),
     )
     min_value = models.DecimalField(
         _("minimum"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -168,15 +186,15 @@ class RequestField(models.Model):
         for line in self.choices.splitlines():
             if not line.strip():
                 continue
-            value, _sep, rest = line.partition("|")
-            de, _sep, en = rest.partition("|")
-            result.append(
-                {
-                    "value": value.strip(),
-                    "de": de.strip() or value.strip(),
-                    "en": en.strip() or de.strip(),
-                }
-            )
+            value, de, en, priority = ([*line.split("|", 3), "", "", ""])[:4]
+            option = {
+                "value": value.strip(),
+                "de": de.strip() or value.strip(),
+                "en": en.strip() or de.strip() or value.strip(),
+            }
+            if priority.strip():
+                option["priority"] = priority.strip()
+            result.append(option)
         return result
 
     def as_definition(self) -> dict:
@@ -189,6 +207,7 @@ class RequestField(models.Model):
             "choices": self.choice_list(),
             "min": str(self.min_value) if self.min_value is not None else None,
             "max": str(self.max_value) if self.max_value is not None else None,
+            "no_past": self.no_past_dates,
         }
 
 
@@ -198,12 +217,14 @@ class Status(models.TextChoices):
     WAITING = "waiting", _("question to you")
     RESOLVED = "resolved", _("resolved")
     CLOSED = "closed", _("closed")
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 # The office is done with a request: it no longer counts as open work, can
 # no longer be overdue, and the member may rate it. "Resolved" still lets
-# the member reopen it for a while (Ticket.can_be_reopened).
-FINISHED = (Status.RESOLVED, Status.CLOSED)
+# the member reopen it for a while (Ticket.can_be_reopened). A request the
+# member withdrew is finished too, but there is nothing to rate.
+FINISHED = (Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN)
 
 
 def open_condition() -> Q:
@@ -309,12 +330,21 @@ class Ticket(TimeStampedModel):
     )
     fields_snapshot = models.JSONField(_("form as filed"), default=list, editable=False)
     answers = models.JSONField(_("answers"), default=dict)
+    # Empty for a caller or writer who is not a member (triage finds out
+    # who it is); the contact fields then say how to reach them.
     member = models.ForeignKey(
         "members.Member",
         verbose_name=_("member"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="tickets",
     )
+    # Who called, wrote or came in, when it was not the member themselves
+    # (a partner, a relative, a neighbour, someone who is not a member).
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     unit = models.ForeignKey(
         "cooperative.Unit",
         verbose_name=_("unit"),
@@ -409,6 +439,13 @@ class Ticket(TimeStampedModel):
     # When the office last did something the member can see (reply, question,
     # status): the portal badge counts tickets changed since the member's visit.
     office_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the member last did something the office has to look at (filed,
+    # replied, reopened): the inbox marks tickets with news since the
+    # handler's last visit (TicketVisit) and sorts by the latest activity.
+    member_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the on-call person was alerted about this emergency: set in the
+    # same transaction as the alert is queued, so it goes out exactly once.
+    on_call_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
     rating = models.PositiveSmallIntegerField(
         _("rating"),
         null=True,
@@ -441,7 +478,7 @@ class Ticket(TimeStampedModel):
         )
 
     def can_be_rated(self) -> bool:
-        return self.is_finished() and self.rating is None
+        return self.is_finished() and self.status != Status.WITHDRAWN and self.rating is None
 
     def is_finished(self) -> bool:
         return self.status in FINISHED
