@@ -20,14 +20,19 @@ install: $(STAMP)
 messages: $(STAMP)
 	$(MANAGE) compilemessages --ignore=.venv -v0
 
+# The address in the links of demo e-mails: `make demo PORT=8001` must not
+# send people to port 8000. Seeding queues e-mails too, so it gets it as well.
+DEMO_URL = http://$(HOST):$(PORT)
+
 # Runs the portal and one task worker together on the embedded SQLite
-# database; Ctrl-C stops both. Demo e-mails land as files in var/mail/.
+# database; Ctrl-C stops both. Demo e-mails land in var/mail/, one .eml file
+# each (mail.backends).
 demo: messages
 	mkdir -p var
 	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) seed_demo
-	@echo "Portal: http://$(HOST):$(PORT)/  –  e-mails: var/mail/  –  Ctrl-C stops"
-	@export GENOPORTAL_SITE_URL=http://$(HOST):$(PORT); trap 'kill 0' INT TERM EXIT; \
+	GENOPORTAL_SITE_URL=$(DEMO_URL) $(MANAGE) seed_demo
+	@echo "Portal: $(DEMO_URL)/  –  e-mails: var/mail/ (one .eml file each)  –  Ctrl-C stops"
+	@export GENOPORTAL_SITE_URL=$(DEMO_URL); trap 'kill 0' INT TERM EXIT; \
 	  $(MANAGE) db_worker --interval 1 & \
 	  while true; do $(MANAGE) routing_escalate -v0; $(MANAGE) mail_retry -v0 >/dev/null; \
 	    $(MANAGE) drafts_expire -v0; sleep 60; done & \
@@ -54,6 +59,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
+	$(BIN)/python bench/member_pages.py
 
 clean:
 	rm -rf var/genoportal.sqlite3* var/mail

@@ -5,13 +5,16 @@ from django.utils.http import urlencode
 from core.decorators import second_step_missing
 
 # What a session that still owes its code may open: the code page, the setup
-# of an app, logging out, the status check of the page script, the language.
+# of an app, logging out, the status check of the page script, the language,
+# and the legal notice and privacy notice its footer links (public pages).
 SECOND_STEP_OPEN = {
     "accounts:login_code",
     "accounts:two_factor_setup",
     "accounts:logout",
     "accounts:session_status",
     "portal:language_set",
+    "portal:imprint",
+    "portal:privacy",
 }
 
 

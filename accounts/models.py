@@ -181,11 +181,18 @@ class ActivationCodeQuerySet(models.QuerySet):
 class ActivationCode(models.Model):
     """A one-time code printed on a letter; only its hash is stored."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="activation_codes")
-    code_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="activation_codes"
+    )
+    code_hash = models.CharField(_("code (stored as a hash)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)

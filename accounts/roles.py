@@ -13,6 +13,8 @@ _MASTER_DATA = [
     ("members", "member"),
     ("members", "shareholding"),
     ("members", "contract"),
+    # Who is on a contract since when (the contract's page lists them).
+    ("members", "contractmember"),
 ]
 
 # Handlers and team leads read master data (a ticket needs the member's unit
@@ -27,6 +29,9 @@ _ABSENCES = [f"routing.{action}_absence" for action in ("view", "add", "change",
 _TEXT_BLOCKS = [
     f"tickets.{action}_cannedresponse" for action in ("view", "add", "change", "delete")
 ]
+# The on-call rota: a team lead plans their teams' shifts (narrowed in
+# routing.admin), admins every team's.
+_ON_CALL = [f"routing.{action}_oncallshift" for action in ("view", "add", "change", "delete")]
 
 # Handlers do not read requests in the administration: they work them in the
 # back office (/bearbeitung/), which shows each person the requests of their
@@ -44,6 +49,7 @@ ROLE_PERMISSIONS = {
         "routing.view_routingrule",
         "routing.view_slapolicy",
         *_TEXT_BLOCKS,
+        *_ON_CALL,
     ],
     ADMIN: [
         f"{app}.{action}_{model}"
@@ -72,6 +78,7 @@ ROLE_PERMISSIONS = {
         "audit.view_accesslog",
         "tickets.view_ticket",
         *_TEXT_BLOCKS,
+        *_ON_CALL,
     ],
 }
 

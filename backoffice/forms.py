@@ -169,3 +169,14 @@ class BulkForm(forms.Form):
         elif action == "status" and not data.get("status") and "status" not in self.errors:
             self.add_error("status", _("Choose the new status."))
         return data
+
+
+class IbanRevealForm(forms.Form):
+    """Why a staff member needs a member's full IBAN: the access log keeps it."""
+
+    reason = forms.CharField(
+        label=_("Why do you need the full IBAN?"),
+        max_length=150,
+        help_text=_("For example “set up the direct debit”. It is recorded in the access log."),
+        error_messages={"required": _("Please give a short reason: it goes into the access log.")},
+    )

@@ -243,13 +243,12 @@ STORAGES = {
     },
 }
 
-# E-mail. Development writes every message as a file into var/mail/ so a
-# newcomer can read activation and reset links without a mail server.
+# E-mail. Development and the demo write every message as its own .eml file
+# into var/mail/ (mail.backends) so a newcomer can read activation and reset
+# links without a mail server.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "mail.backends.EmlFileBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from cooperative.cache import cooperative_cache_clear
 from cooperative.models import Building, ClosingDay, Cooperative, Estate, OpeningHours, Unit
@@ -18,6 +19,18 @@ class ClosingDayInline(admin.TabularInline):
 class CooperativeAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "federal_state"]
     inlines = [OpeningHoursInline, ClosingDayInline]
+    # Every field of the model, grouped as the office thinks of them
+    # (tests/test_pages.py checks that none is left out).
+    fieldsets = [
+        (None, {"fields": ["name", "street", "postcode", "city", "phone", "email"]}),
+        (
+            _("Emergencies"),
+            {"fields": ["emergency_phone", "utility_emergency_phone", "emergency_words"]},
+        ),
+        (_("Legal notice and privacy"), {"fields": ["imprint", "privacy_notice"]}),
+        (_("Working time"), {"fields": ["federal_state", "half_days_close_at"]}),
+        (_("Appearance"), {"fields": ["logo", "brand_colour"]}),
+    ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

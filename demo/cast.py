@@ -115,6 +115,32 @@ class Cast:
     ada: User
 
 
+# The office's own texts (German, as entered in the administration).
+DEMO_IMPRINT = """Wohnungsgenossenschaft Beispiel eG
+Genossenschaftsweg 1
+10115 Berlin
+
+Vertreten durch den Vorstand: Petra Muster, Klaus Beispiel
+Vorsitzende des Aufsichtsrats: Helga Demo
+Genossenschaftsregister: Amtsgericht Berlin-Charlottenburg, GnR 123 B
+
+Telefon: 030 123456-0
+E-Mail: service@wg-beispiel.example
+
+Dies ist eine Demo-Installation; alle Angaben sind erfunden."""
+
+DEMO_PRIVACY = """Verantwortlich für die Verarbeitung Ihrer Daten ist die \
+Wohnungsgenossenschaft Beispiel eG, Genossenschaftsweg 1, 10115 Berlin.
+
+Wir verarbeiten Ihre Mitglieds- und Vertragsdaten und Ihre Anliegen, um \
+Mitgliedschaft und Nutzungsvertrag zu erfüllen (Art. 6 Abs. 1 lit. b DSGVO).
+
+Sie haben das Recht auf Auskunft, Berichtigung, Löschung und Einschränkung \
+der Verarbeitung und können sich bei einer Datenschutz-Aufsichtsbehörde beschweren.
+
+Dies ist eine Demo-Installation; der Text ist ein Beispiel."""
+
+
 def _cooperative() -> Cooperative:
     coop = Cooperative.objects.order_by("pk").first() or Cooperative()
     coop.name = "Wohnungsgenossenschaft Beispiel eG"
@@ -124,7 +150,10 @@ def _cooperative() -> Cooperative:
     coop.phone = "030 123456-0"
     coop.email = "service@wg-beispiel.example"
     coop.emergency_phone = "030 123456-99"
+    coop.utility_emergency_phone = "0800 765 43 21"  # the utility's gas and power faults
     coop.federal_state = FederalState.BE
+    coop.imprint = DEMO_IMPRINT
+    coop.privacy_notice = DEMO_PRIVACY
     coop.save()
     if not coop.opening_hours.exists():
         hours = [(0, 9, 16), (1, 9, 18), (2, 9, 13), (3, 9, 18), (4, 9, 13)]

@@ -1,4 +1,4 @@
-"""Demo teams and the 13 pre-made request forms of the demo cooperative.
+"""Demo teams and the 14 pre-made request forms of the demo cooperative.
 
 Idempotent: teams by name, types by slug, fields by (type, key); fields no
 longer listed for a demo type are removed, so re-running restores the demo."""
@@ -23,7 +23,9 @@ def options(*rows: tuple[str, str, str]) -> str:
     return "\n".join("|".join(row) for row in rows)
 
 
-def f(key, kind, de, en, required=True, hint=("", ""), choices="", low=None, high=None):
+def f(
+    key, kind, de, en, required=True, hint=("", ""), choices="", low=None, high=None, no_past=False
+):
     return {
         "key": key,
         "kind": kind,
@@ -35,12 +37,26 @@ def f(key, kind, de, en, required=True, hint=("", ""), choices="", low=None, hig
         "choices": choices,
         "min_value": Decimal(low) if low is not None else None,
         "max_value": Decimal(high) if high is not None else None,
+        "no_past_dates": no_past,
     }
 
 
 TYPES = [
     {
         "slug": "schadensmeldung",
+        "synonyms": (
+            "Heizung kalt, Heizung, Heizkörper, Warmwasser, kein warmes Wasser, kalt",
+            "tropft, Wasserhahn, Wasser, undicht, Leck, Rohrbruch, Wasserschaden, nass",
+            "Schimmel, Schimmelflecken, feucht, Feuchtigkeit, verstopft, Abfluss, Toilette",
+            "Klo, WC, Spülung, Dusche, Badewanne, Waschbecken, Fenster, Tür klemmt",
+            "Rollladen, Jalousie, Steckdose, Licht, Lampe, Strom, Sicherung, Aufzug",
+            "Fahrstuhl, Klingel, Gegensprechanlage, Briefkasten, kaputt, defekt, Schaden",
+            "Reparatur, reparieren, Handwerker, Handwerkertermin, Termin Handwerker",
+            "Hausmeister, Riss, Ungeziefer, Kakerlaken, Mäuse, funktioniert nicht",
+            "geht nicht, broken, repair, leak, leaking, tap, dripping, heating, radiator",
+            "mould, mold, damp, blocked, toilet, window, door, lift, elevator, light",
+            "damage, tradesman, plumber",
+        ),
         "name": ("Schadensmeldung / Reparatur", "Repair report"),
         "help": (
             "Melden Sie uns einen Schaden in Ihrer Wohnung oder im Haus. Bei Gefahr "
@@ -71,13 +87,16 @@ TYPES = [
                     "Im Notfall rufen Sie bitte sofort unsere Notrufnummer an – Tag und Nacht.",
                     "In an emergency please call our emergency number at once – day and night.",
                 ),
+                # The fourth part is the priority the option gives the
+                # request (and with it the SLA policy for that priority).
                 choices=options(
                     ("normal", "Normal", "Normal"),
-                    ("dringend", "Dringend (heute/morgen)", "Urgent (today/tomorrow)"),
+                    ("dringend", "Dringend (heute/morgen)", "Urgent (today/tomorrow)", "urgent"),
                     (
                         "notfall",
                         "Notfall (Gefahr, Wasser, Strom, Gas)",
                         "Emergency (danger, water, electricity, gas)",
+                        "emergency",
                     ),
                 ),
             ),
@@ -94,6 +113,12 @@ TYPES = [
     },
     {
         "slug": "mitgliedsbescheinigung",
+        "synonyms": (
+            "Bescheinigung, Mitgliedsbescheinigung, Nachweis, Bestätigung",
+            "Mitgliedschaft bestätigen, Jobcenter, Amt, Wohngeld, Sozialamt, Finanzamt",
+            "Anteile, Geschäftsanteile, Genossenschaftsanteile, certificate",
+            "proof of membership, confirmation, membership, shares",
+        ),
         "name": ("Mitgliedsbescheinigung", "Membership certificate"),
         "help": (
             "Wir bestätigen Ihnen Ihre Mitgliedschaft und Ihre Geschäftsanteile.",
@@ -122,6 +147,12 @@ TYPES = [
     },
     {
         "slug": "bankverbindung",
+        "synonyms": (
+            "IBAN, Konto, Kontonummer, Bankkonto, Bank, Bankverbindung, neue Bank",
+            "Bankwechsel, Lastschrift, SEPA, Abbuchung, abbuchen, Einzug, Dauerauftrag",
+            "Miete zahlen, Nutzungsgebühr zahlen, bank account, bank details, direct debit",
+            "account number, payment",
+        ),
         "name": ("Bankverbindung ändern", "Change bank details"),
         "help": (
             "Ab dem gewählten Datum buchen wir die Nutzungsgebühr von diesem Konto ab.",
@@ -145,7 +176,7 @@ TYPES = [
                 "IBAN",
                 hint=("z. B. DE02 1203 0000 0000 2020 51", "e.g. DE02 1203 0000 0000 2020 51"),
             ),
-            f("valid_from", FieldKind.DATE, "Gültig ab", "Valid from"),
+            f("valid_from", FieldKind.DATE, "Gültig ab", "Valid from", no_past=True),
             f(
                 "sepa_consent",
                 FieldKind.YESNO,
@@ -156,6 +187,12 @@ TYPES = [
     },
     {
         "slug": "namensaenderung",
+        "synonyms": (
+            "Name, Namensänderung, Nachname, neuer Name, Heirat, geheiratet, Hochzeit",
+            "Scheidung, geschieden, Geburtsname, Doppelname, Schreibweise, Name falsch",
+            "Eheurkunde, Heiratsurkunde, name change, married, marriage, divorce, divorced",
+            "surname",
+        ),
         "name": ("Namensänderung", "Change of name"),
         "help": (
             "Bitte fügen Sie eine Kopie der Urkunde bei, wenn Sie eine haben.",
@@ -193,7 +230,57 @@ TYPES = [
         ],
     },
     {
+        # For members who live outside the cooperative's flats (or move out
+        # and stay members): the office keeps their postal address. A move
+        # within the cooperative is "wohnungswechsel".
+        "slug": "adressaenderung",
+        "synonyms": (
+            "Adresse, Adressänderung, neue Adresse, Anschrift, neue Anschrift, Postanschrift",
+            "Postadresse, weggezogen, verzogen, Nachsendeauftrag, address, new address",
+            "change of address, postal address, moved away",
+        ),
+        "name": ("Adressänderung", "Change of address"),
+        "help": (
+            "Für Mitglieder, die nicht (mehr) in einer Wohnung der Genossenschaft wohnen: "
+            "Ihre neue Anschrift für Post von uns. Umzug innerhalb der Genossenschaft? "
+            "Bitte nutzen Sie „Wohnungswechsel oder Wohnungstausch“.",
+            "For members who do not (or no longer) live in one of the cooperative's "
+            "apartments: your new address for our letters. Moving within the cooperative? "
+            "Please use “Move to another apartment or swap”.",
+        ),
+        "category": Category.MEMBERSHIP,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 30,
+        "fields": [
+            f("street", FieldKind.TEXT, "Straße und Hausnummer", "Street and number"),
+            f(
+                "address_extra",
+                FieldKind.TEXT,
+                "Adresszusatz (optional)",
+                "Address line 2 (optional)",
+                required=False,
+                hint=("z. B. „bei Müller“ oder „Hinterhaus“.", "e.g. “c/o Miller”."),
+            ),
+            f("postcode", FieldKind.TEXT, "Postleitzahl", "Postcode"),
+            f("city", FieldKind.TEXT, "Ort", "Town or city"),
+            f(
+                "country",
+                FieldKind.TEXT,
+                "Land (wenn nicht Deutschland)",
+                "Country (if not Germany)",
+                required=False,
+            ),
+            f("valid_from", FieldKind.DATE, "Gültig ab", "Valid from"),
+        ],
+    },
+    {
         "slug": "parkplatz",
+        "synonyms": (
+            "Parkplatz, Stellplatz, Garage, Tiefgarage, parken, Auto, Carport, Fahrrad",
+            "Fahrradstellplatz, Fahrradkeller, E-Bike, Motorrad, Wallbox, Ladestation",
+            "parking, parking space, car park, car, bike, bicycle",
+        ),
         "name": ("Parkplatz oder Garage anfragen", "Parking space or garage"),
         "help": (
             "Wir setzen Sie auf die Warteliste Ihrer Wohnanlage.",
@@ -221,6 +308,11 @@ TYPES = [
     },
     {
         "slug": "gaestewohnung",
+        "synonyms": (
+            "Gästewohnung, Gästezimmer, Gäste, Besuch, Übernachtung, übernachten",
+            "Familie zu Besuch, Ferienwohnung, buchen, reservieren, guest apartment",
+            "guest flat, guest room, guests, visitors, visit, overnight, stay",
+        ),
         "name": ("Gästewohnung anfragen", "Guest apartment"),
         "help": (
             "Für Ihren Besuch – solange die Gästewohnung frei ist.",
@@ -246,6 +338,12 @@ TYPES = [
     },
     {
         "slug": "wohnungswechsel",
+        "synonyms": (
+            "Umzug, umziehen, Wohnungstausch, tauschen, andere Wohnung, größere Wohnung",
+            "kleinere Wohnung, zu klein, zu groß, barrierefrei, barrierearm, Erdgeschoss",
+            "mehr Zimmer, Nachwuchs, move, moving, relocate, swap, exchange, bigger flat",
+            "smaller flat, bigger apartment, smaller apartment",
+        ),
         "name": ("Wohnungswechsel oder Wohnungstausch", "Move to another apartment or swap"),
         "help": (
             "Sie möchten innerhalb der Genossenschaft umziehen? Wir beraten Sie gern.",
@@ -289,6 +387,12 @@ TYPES = [
     },
     {
         "slug": "kuendigung",
+        "synonyms": (
+            "kündigen, Kündigung, Wohnung kündigen, Vertrag kündigen, Vertrag beenden",
+            "ausziehen, Auszug, Nachmieter, Wohnungsübergabe, Übergabe, Kündigungsfrist",
+            "Pflegeheim, Umzug in eine andere Stadt, Todesfall, verstorben, Sterbefall",
+            "terminate, termination, cancel, notice, move out, moving out",
+        ),
         "name": ("Kündigung des Nutzungsvertrags", "Notice of termination of the contract"),
         "help": (
             "Die gesetzliche Kündigungsfrist beträgt drei Monate. Alle Vertragspartner müssen "
@@ -320,6 +424,13 @@ TYPES = [
     },
     {
         "slug": "genehmigung",
+        "synonyms": (
+            "Genehmigung, Erlaubnis, erlauben, erlaubt, darf, dürfen, Zustimmung, Haustier",
+            "Hund, Katze, Tier, Tierhaltung, Untervermietung, untervermieten, Untermieter",
+            "WG, Umbau, umbauen, Renovierung, Satellitenschüssel, Markise, Einbauküche",
+            "Laminat, Parkett, Balkonkraftwerk, Solarmodul, permission, allowed, pet, dog",
+            "cat, sublet, subletting, lodger, renovation, alteration",
+        ),
         "name": (
             "Genehmigung (Untervermietung, Haustier, Umbau)",
             "Permission (subletting, pet, structural change)",
@@ -358,6 +469,12 @@ TYPES = [
     },
     {
         "slug": "schluessel",
+        "synonyms": (
+            "Schlüssel, Schlüssel verloren, Ersatzschlüssel, Zweitschlüssel, nachmachen",
+            "Transponder, Chip, Schließanlage, Schließzylinder, Schloss, ausgesperrt",
+            "Haustürschlüssel, Briefkastenschlüssel, key, keys, lost key, locked out, fob",
+            "spare key",
+        ),
         "name": ("Schlüssel oder Transponder", "Keys and transponders"),
         "help": (
             "Verlorene Schlüssel melden Sie bitte sofort.",
@@ -392,6 +509,12 @@ TYPES = [
     },
     {
         "slug": "zaehlerstand",
+        "synonyms": (
+            "Zählerstand, Zähler, ablesen, Ablesung, Zähler ablesen, Heizung ablesen",
+            "Zählerstand Wasser, Zählerstand Strom, Wasseruhr, Wasserzähler, Stromzähler",
+            "Gaszähler, Heizkostenverteiler, Verbrauch, Kilowattstunden, kWh, Kubikmeter",
+            "meter, meter reading, reading, consumption",
+        ),
         "name": ("Zählerstand melden", "Report a meter reading"),
         "help": (
             "Die Zählernummer steht auf dem Zähler.",
@@ -422,6 +545,12 @@ TYPES = [
     },
     {
         "slug": "nebenkosten",
+        "synonyms": (
+            "Nebenkosten, Nebenkostenabrechnung, Betriebskosten, Abrechnung, Heizkosten",
+            "Nachzahlung, Guthaben, Rückzahlung, Vorauszahlung, Abschlag, Erstattung",
+            "zu hoch, zu teuer, service charge, service charges, utility bill, statement",
+            "bill, refund, additional costs",
+        ),
         "name": (
             "Frage zur Nebenkostenabrechnung",
             "Question about the service charge statement",
@@ -455,6 +584,14 @@ TYPES = [
     },
     {
         "slug": "allgemein",
+        "synonyms": (
+            "Frage, Termin, Sprechstunde, Sprechzeiten, Öffnungszeiten, Beratung, Rückruf",
+            "Lärm, laut, Nachbar, Nachbarn, Lärm Nachbar, Streit, Beschwerde, Hausordnung",
+            "Ruhezeit, Müll, Mülltonne, Sperrmüll, Treppenhaus, Reinigung, Sommerfest",
+            "Mitgliederversammlung, Vertreterversammlung, Satzung, Dividende, Sonstiges",
+            "Anregung, Lob, question, appointment, noise, noisy, neighbour, neighbours",
+            "neighbor, complaint, rubbish, other",
+        ),
         "name": ("Allgemeine Frage", "General question"),
         "help": (
             "Für alles, wofür es kein eigenes Formular gibt.",
@@ -500,6 +637,7 @@ PERSONAL = {
     "mitgliedsbescheinigung",
     "bankverbindung",
     "namensaenderung",
+    "adressaenderung",
     "wohnungswechsel",
     "kuendigung",
     "allgemein",
@@ -519,6 +657,7 @@ def request_types_ensure(teams: dict[str, Team]) -> list[RequestType]:
                 "category": spec["category"],
                 "audience": spec["audience"],
                 "shared_with_household": spec["slug"] not in PERSONAL,
+                "synonyms": ", ".join(spec.get("synonyms", ())),
                 "default_team": teams[spec["team"]],
                 "position": spec["position"],
                 "in_portal": True,

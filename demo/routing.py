@@ -10,7 +10,16 @@ from django.utils import timezone
 from accounts import roles
 from cooperative.models import ClosingDay, Cooperative, Estate
 from demo.cast import staff_ensure
-from routing.models import Absence, Priority, RoutingRule, SlaPolicy, Strategy, Team
+from routing.models import (
+    Absence,
+    Clock,
+    OnCallShift,
+    Priority,
+    RoutingRule,
+    SlaPolicy,
+    Strategy,
+    Team,
+)
 from tickets.models import Channel, RequestType
 
 STAFF = [
@@ -23,11 +32,14 @@ STAFF = [
 ]
 
 POLICIES = {
-    # name: (first response in working hours, resolution in working days)
-    "Notfall": (1, 1),
-    "Reparatur": (8, 10),
-    "Schnell": (8, 3),
-    "Standard": (16, 10),
+    # name: (first response in hours, resolution in days, clock, for priority)
+    # Emergencies run around the clock; "Dringend (heute/morgen)" in the
+    # repair form raises a request to "urgent" and so to its own policy.
+    "Notfall": (1, 1, Clock.CALENDAR, Priority.EMERGENCY),
+    "Dringend": (4, 1, Clock.WORKING, Priority.URGENT),
+    "Reparatur": (8, 10, Clock.WORKING, ""),
+    "Schnell": (8, 3, Clock.WORKING, ""),
+    "Standard": (16, 10, Clock.WORKING, ""),
 }
 
 RULES = [
@@ -37,7 +49,7 @@ RULES = [
         {"types": ["schadensmeldung"], "field": ("urgency", "notfall")},
         "Technik",
         Strategy.LEAST_OPEN,
-        Priority.URGENT,
+        Priority.EMERGENCY,
         "Notfall",
     ),
     (
@@ -68,7 +80,14 @@ RULES = [
     ),
     (
         "Mitgliedschaft",
-        {"types": ["mitgliedsbescheinigung", "namensaenderung", "bankverbindung"]},
+        {
+            "types": [
+                "mitgliedsbescheinigung",
+                "namensaenderung",
+                "adressaenderung",
+                "bankverbindung",
+            ]
+        },
         "Mitgliederwesen",
         Strategy.ROUND_ROBIN,
         Priority.NORMAL,
@@ -124,9 +143,15 @@ def routing_demo_ensure(*, hanna, tom) -> None:
             estate.save(update_fields=["caretaker", "updated_at"])
 
     policies = {}
-    for name, (hours, days) in POLICIES.items():
+    for name, (hours, days, clock, priority) in POLICIES.items():
         policies[name], _ = SlaPolicy.objects.update_or_create(
-            name=name, defaults={"first_response_hours": hours, "resolution_days": days}
+            name=name,
+            defaults={
+                "first_response_hours": hours,
+                "resolution_days": days,
+                "clock": clock,
+                "for_priority": priority,
+            },
         )
     types = {t.slug: t for t in RequestType.objects.all()}
     estates = {e.name: e for e in Estate.objects.all()}
@@ -159,6 +184,23 @@ def routing_demo_ensure(*, hanna, tom) -> None:
             "kind": Absence.Kind.VACATION,
             "substitute": hanna,
         },
+    )
+    # Emergencies of Technik: the contracted emergency service by default,
+    # Hanna on call this weekend (Jonas is away).
+    technik = teams["Technik"]
+    technik.on_call_email = "notdienst@example.org"
+    technik.save(update_fields=["on_call_email", "updated_at"])
+    technik.members.add(hanna)
+    saturday = datetime.datetime.combine(
+        monday + datetime.timedelta(days=5),
+        datetime.time(0),
+        tzinfo=timezone.get_current_timezone(),
+    )
+    OnCallShift.objects.update_or_create(
+        team=technik,
+        user=hanna,
+        starts=saturday,
+        defaults={"ends": saturday + datetime.timedelta(days=2, hours=7)},
     )
     cooperative = Cooperative.objects.current()
     if cooperative.pk:

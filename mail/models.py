@@ -38,7 +38,7 @@ class OutboundEmail(TimeStampedModel):
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # The delivery attempt that holds the row (mail.tasks.email_claim).
-    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claim = models.UUIDField(_("delivery token"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     handed_over_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
 

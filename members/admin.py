@@ -10,7 +10,7 @@ from accounts.services import activation_codes_create
 from audit.admin import AuditedAdminMixin
 from audit.services import access_record
 from core.links import absolute_url
-from members.models import Contract, Member, Shareholding
+from members.models import Contract, ContractMember, Member, Shareholding
 
 
 class ShareholdingInline(admin.TabularInline):
@@ -35,11 +35,24 @@ class HasAccountFilter(admin.SimpleListFilter):
 
 
 class ContractInline(admin.TabularInline):
-    model = Contract.members.through
+    model = ContractMember
     extra = 0
     verbose_name = _("contract")
     verbose_name_plural = _("contracts")
+    fields = ["contract", "joined"]
     autocomplete_fields = ["contract"]
+
+
+class ContractMemberInline(admin.TabularInline):
+    """The household on the contract. The import sets `joined` to the day it
+    adds someone to a running contract; staff correct it when the partner
+    really moved in earlier or later (it decides which of the household's
+    requests they see)."""
+
+    model = ContractMember
+    extra = 0
+    fields = ["member", "joined"]
+    autocomplete_fields = ["member"]
 
 
 @admin.register(Member)
@@ -106,8 +119,9 @@ class ContractAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["unit__building__estate", "start", "end"]
     search_fields = ["number", "unit__number", "members__member_number", "members__last_name"]
     list_select_related = ["unit"]
-    autocomplete_fields = ["unit", "members"]
+    autocomplete_fields = ["unit"]
     date_hierarchy = "start"
+    inlines = [ContractMemberInline]
 
     def audit_members(self, obj):
         return obj.members.all()

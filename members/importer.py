@@ -1160,14 +1160,20 @@ def _contracts_apply(
         },
     )
     # The file's household replaces the contract's: add who is new, unlink who is not listed.
+    # Someone added to a running contract that already has a household joins it
+    # today (the ERP file has no join date): they see the household's requests
+    # from today on, not what the others filed before (tickets' visibility).
+    # A new contract's household, or a contract not begun yet, starts together.
+    today = timezone.localdate()
     to_add = []
     to_remove = []
     kept = 0
     for number, member_ids in households.items():
-        contract_id = contracts[number].pk
-        current = links.get(contract_id, {})
+        contract = contracts[number]
+        current = links.get(contract.pk, {})
+        joined = today if current and contract.start < today else None
         to_add += [
-            link_model(contract_id=contract_id, member_id=member_id)
+            link_model(contract_id=contract.pk, member_id=member_id, joined=joined)
             for member_id in sorted(member_ids - current.keys())
         ]
         to_remove += [pk for member_id, pk in current.items() if member_id not in member_ids]

@@ -165,8 +165,8 @@ class ContractMember(models.Model):
     requests only from that day (tickets.models.TicketQuerySet)."""
 
     # The table of the former plain many-to-many field (migration 0002).
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE)
-    member = models.ForeignKey(Member, on_delete=models.CASCADE)
+    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.CASCADE)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE)
     joined = models.DateField(
         _("on the contract since"),
         null=True,

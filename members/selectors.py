@@ -1,9 +1,14 @@
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
-from members.models import Contract, Member, Shareholding
+from cooperative.models import Building, Unit
+from core.folding import Digits, SearchText
+from core.text import fold
+from members.models import Contract, ContractMember, Member, Shareholding
 
 
 @dataclass(frozen=True)
@@ -40,3 +45,200 @@ def member_overview(member: Member) -> MemberOverview:
         shares_total=sum((s.total for s in shareholdings), Decimal("0")),
         contracts=[ContractView(contract=c, co_members=c.others) for c in contracts],
     )
+
+
+# --- finding a member (the phone and counter log) -----------------------------
+
+SEARCH_LIMIT = 20
+# Longer input is cut: no name, address or number is that long, and each
+# word costs a condition.
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_WORDS = 6
+SEARCH_MIN_CHARS = 2
+# Matches ranked in Python; a query that matches more says too little to
+# rank (the first ones by name are listed, and "more" asks for more words).
+SEARCH_CANDIDATES = 200
+PHONE_MIN_DIGITS = 5
+_WORD = re.compile(r"[^\W_]+")
+# Only what people put into a phone number: then the digits are also
+# compared as one number, whatever the spaces ("030 555 0001", "+49 30 5550001").
+_PHONE_LIKE = re.compile(r"\+?[\d\s()/.\-]+")
+
+
+@dataclass(frozen=True)
+class MemberHit:
+    member: Member
+    # The current contract (unit, building and household loaded), if any.
+    contract: Contract | None
+    household: list[Member]
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class MemberSearch:
+    hits: list[MemberHit]
+    # More members matched than were listed: the query should say more.
+    more: bool
+    # False when the query had too little to search for (nothing listed).
+    searched: bool
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def _phone_core(query: str) -> str:
+    """The national number without its leading zero, so that "030 5550001",
+    "+49 30 5550001" and "0049305550001" all find "030 5550001" and
+    "+49 (30) 555-0001"; "" if the query is not a phone number."""
+    query = query.strip()
+    if not _PHONE_LIKE.fullmatch(query):
+        return ""
+    digits = re.sub(r"\D", "", query)
+    if digits.startswith("0049"):
+        digits = digits[4:]
+    elif query.startswith("+49"):
+        digits = digits[2:]
+    digits = digits.lstrip("0")
+    return digits if len(digits) >= PHONE_MIN_DIGITS else ""
+
+
+def _pattern(word: str) -> str:
+    # A house or floor number alone ("Nordring 1") must be a whole word, or
+    # every member number and phone number with that digit would match.
+    return f" {word} " if word.isdigit() and len(word) < 3 else word
+
+
+def _unit_words(contract: Contract | None) -> list[str]:
+    if contract is None:
+        return []
+    unit, building = contract.unit, contract.unit.building
+    return _words(
+        f"{unit.number} {unit.position} {building.street} {building.house_number} "
+        f"{building.postcode} {building.city}"
+    )
+
+
+def _score(member: Member, contract, *, query: str, words: list[str], phone: str) -> int:
+    """How well a matching member fits: the exact member number first, then
+    the phone number, then names beginning with the words (the last name
+    before the first), then whole words of the address; current members
+    before former ones."""
+    score = 100 if member.member_number == query.strip() else 0
+    if phone and phone in re.sub(r"\D", "", member.phone):
+        score += 50
+    if member.is_active_member():
+        score += 2
+    last = _words(member.last_name)
+    names = last + _words(f"{member.first_name} {member.title}")
+    place = set(_words(f"{member.street} {member.postcode} {member.city}"))
+    place |= set(_unit_words(contract))
+    for word in words:
+        if last and last[0].startswith(word):
+            score += 8
+        elif any(name.startswith(word) for name in names):
+            score += 4
+        elif word in place:
+            score += 2
+        else:
+            score += 1
+    return score
+
+
+def members_search(*, query: str, limit: int = SEARCH_LIMIT) -> MemberSearch:
+    """Members by name, postal address, current unit (number, position,
+    building address), phone number or member number, for staff taking a
+    call. Every word of the query must be found somewhere (the words are
+    AND-ed, in any order); text is compared folded (core.folding: umlauts,
+    case and accents do not matter); a phone number also matches with other
+    spacing or with the country code. Ranked by _score(); at most `limit`
+    hits, in three queries however many there are (the members, their
+    current contracts, the households)."""
+    query = (query or "")[:SEARCH_MAX_CHARS]
+    words = list(dict.fromkeys(_words(query)))[:SEARCH_MAX_WORDS]
+    if sum(len(word) for word in words) < SEARCH_MIN_CHARS:
+        return MemberSearch(hits=[], more=False, searched=False)
+    today = timezone.localdate()
+    # The member's own text: " ahrens alice 20001 nordring 1 … 030 5550001 ".
+    hay = SearchText(
+        "last_name",
+        "first_name",
+        "title",
+        "member_number",
+        "street",
+        "postcode",
+        "city",
+        "phone",
+    )
+    found = Q()
+    for word in words:
+        pattern = _pattern(word)
+        # The unit: its number and position as typed (codes and "2. OG
+        # links"), its building's address folded; buildings are few. An
+        # uncorrelated subquery, which the database runs once per word.
+        buildings = Building.objects.alias(
+            hay=SearchText("street", "house_number", "postcode", "city")
+        ).filter(hay__contains=pattern)
+        units = Unit.objects.filter(
+            Q(number__istartswith=word) | Q(position__icontains=word) | Q(building__in=buildings)
+        )
+        living_there = ContractMember.objects.filter(
+            contract__in=Contract.objects.current(today).filter(unit__in=units)
+        ).values("member_id")
+        matches = Q(hay__contains=pattern) | Q(pk__in=living_there)
+        if word.isdigit() and len(word) >= 3:
+            matches |= Q(phone_digits__contains=word)  # "0305550001" for "030 5550001"
+        found &= matches
+    phone = _phone_core(query)
+    if phone:
+        found |= Q(phone_digits__contains=phone)
+    candidates = list(
+        _with_current_contracts(
+            Member.objects.alias(hay=hay, phone_digits=Digits("phone"))
+            .filter(found)
+            .order_by("last_name", "first_name", "member_number"),
+            today,
+        )[: SEARCH_CANDIDATES + 1]
+    )
+    more = len(candidates) > limit
+    ranked = []
+    for member in candidates[:SEARCH_CANDIDATES]:
+        contract = member.current_contracts[0] if member.current_contracts else None
+        score = _score(member, contract, query=query, words=words, phone=phone)
+        ranked.append((-score, member))
+    ranked.sort(key=lambda row: row[0])  # stable: equal scores stay in name order
+    hits = [_hit(member, today) for _score_, member in ranked[:limit]]
+    return MemberSearch(hits=hits, more=more, searched=True)
+
+
+def _with_current_contracts(members, today):
+    return members.prefetch_related(
+        Prefetch(
+            "contracts",
+            queryset=Contract.objects.current(today)
+            .select_related("unit__building__estate")
+            .prefetch_related("members")
+            .order_by("start"),
+            to_attr="current_contracts",
+        )
+    )
+
+
+def _hit(member: Member, today) -> MemberHit:
+    contract = member.current_contracts[0] if member.current_contracts else None
+    return MemberHit(
+        member=member,
+        contract=contract,
+        household=[m for m in contract.members.all() if m.pk != member.pk] if contract else [],
+        is_active=member.is_active_member(today),
+    )
+
+
+def member_for_call(member_number: str) -> MemberHit | None:
+    """One member as the search lists them (current unit, household), by
+    member number; None if there is none. Three queries."""
+    today = timezone.localdate()
+    member = _with_current_contracts(
+        Member.objects.filter(member_number=member_number), today
+    ).first()
+    return _hit(member, today) if member else None

@@ -10,4 +10,6 @@ urlpatterns = [
     path("sprache/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
     path("logo", views.logo, name="logo"),
+    path("impressum/", views.imprint, name="imprint"),
+    path("datenschutz/", views.privacy, name="privacy"),
 ]

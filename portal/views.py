@@ -6,10 +6,12 @@ from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import language_set as save_language
+from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
 from members.selectors import member_overview
@@ -34,9 +36,12 @@ def member_home(request):
     """Mein Bereich: membership, shares, contracts and household from the
     member records, and the latest open requests."""
     member = request.user.member
+    tickets = tickets_open_for_member(member, limit=5, user=request.user)
     context = {
         "overview": member_overview(member),
-        "open_tickets": tickets_open_for_member(member, limit=5),
+        "open_tickets": tickets,
+        # The card names how many more there are, so none stays unnoticed.
+        "more_tickets": tickets[0].card_total - len(tickets) if tickets else 0,
     }
     return render(request, "portal/member_home.html", context)
 
@@ -91,6 +96,40 @@ def logo(request):
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@require_GET
+def imprint(request):
+    """Impressum: the text from the cooperative's settings, for everyone."""
+    return _legal_page(
+        request,
+        title=_("Legal notice"),
+        text=cooperative_cached().imprint,
+        holder=_("Provider"),
+        pending=_("The complete legal notice will follow here shortly."),
+    )
+
+
+@require_GET
+def privacy(request):
+    """Datenschutz: the privacy notice from the cooperative's settings."""
+    return _legal_page(
+        request,
+        title=_("Privacy"),
+        text=cooperative_cached().privacy_notice,
+        holder=_("Responsible for your data"),
+        pending=_(
+            "The complete privacy notice will follow here shortly. Until then the office "
+            "will gladly answer your questions about how we handle your data."
+        ),
+    )
+
+
+def _legal_page(request, *, title, text: str, holder, pending):
+    # Until the office has entered its text, the page still names who is
+    # responsible and how to reach them, and says that the text follows.
+    context = {"title": title, "text": text.strip(), "holder": holder, "pending": pending}
+    return render(request, "portal/legal_page.html", context)
 
 
 def csrf_failure(request, reason=""):

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from cooperative.models import Building, Estate
 from routing.decide import Facts, normalise
-from routing.models import Absence, RoutingRule, SlaPolicy, Team
+from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
 from routing.preview import preview
 from routing.reasons import reason_text
 from tickets.admin import NotFoundOutsideMixin
@@ -22,7 +22,7 @@ from tickets.services import absence_hand_over
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "lead"]
+    list_display = ["name", "lead", "on_call_email"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
     autocomplete_fields = ["lead"]
@@ -35,9 +35,44 @@ class TeamAdmin(admin.ModelAdmin):
         return deleted, counts, (set() if protected else perms_needed), protected
 
 
+class SlaPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "name",
+            "clock",
+            "first_response_hours",
+            "resolution_days",
+            "warn_percent",
+            "for_priority",
+        ]
+        # The model's labels say "working hours/days"; around the clock
+        # they are plain hours and days.
+        labels = {
+            "first_response_hours": _("first response within (hours)"),
+            "resolution_days": _("resolution within (days)"),
+        }
+        help_texts = {
+            "first_response_hours": _(
+                "Hours of office time, or every hour when the clock runs around the clock."
+            ),
+            "resolution_days": _(
+                "Working days, or calendar days when the clock runs around the clock."
+            ),
+        }
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "first_response_hours", "resolution_days", "warn_percent"]
+    form = SlaPolicyForm
+    list_display = [
+        "name",
+        "clock",
+        "first_response_hours",
+        "resolution_days",
+        "warn_percent",
+        "for_priority",
+    ]
 
 
 class RoutingRuleForm(forms.ModelForm):
@@ -397,3 +432,55 @@ class AbsenceAdmin(NotFoundOutsideMixin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
+
+
+class OnCallShiftForm(forms.ModelForm):
+    class Meta:
+        model = OnCallShift
+        fields = ["team", "user", "starts", "ends"]
+
+    def clean(self):
+        data = super().clean()
+        team, person = data.get("team"), data.get("user")
+        # Only someone who may work the team's requests is alerted about its
+        # emergencies (they must open the request from the alert).
+        if team is not None and person is not None and not team.has_member(person):
+            self.add_error(
+                "user",
+                _(
+                    "%(person)s is not in the team %(team)s and could not open its requests. "
+                    "Add them to the team first, or choose a member of the team."
+                )
+                % {"person": person.get_full_name(), "team": team.name},
+            )
+        return data
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(NotFoundOutsideMixin, admin.ModelAdmin):
+    """The on-call rota (Rufbereitschaft): a team lead plans the shifts of
+    the teams they lead, an admin every team's (as with absences, a handler
+    could otherwise take a colleague's nights or drop their own). Who is
+    alerted when: routing.services.on_call_addresses."""
+
+    form = OnCallShiftForm
+    list_display = ["team", "user", "starts", "ends"]
+    list_filter = ["team"]
+    list_select_related = ["team", "user"]
+    date_hierarchy = "starts"
+
+    def get_queryset(self, request):
+        shifts = super().get_queryset(request)
+        if request.user.is_admin_role:
+            return shifts
+        return shifts.filter(team__lead=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "team" and not request.user.is_admin_role:
+            kwargs["queryset"] = Team.objects.filter(lead=request.user)
+        elif db_field.name == "user":
+            # Plain list of staff, not the autocomplete (see AbsenceAdmin).
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -374,6 +374,49 @@ def suggest(text: str) -> Suggestion | None:
     )
 
 
+def suggestions_top(text: str, *, limit: int = 3) -> list[Suggestion]:
+    """Up to `limit` likely request types for a text, most likely first (the
+    form finder ranks several forms, routing needs only `suggest`'s best).
+
+    With a model: its probabilities, ties in the model's (alphabetical) class
+    order. Without: every type with a keyword hit, its confidence computed
+    as in keywords_suggest (so the first equals keywords_suggest's answer),
+    ties in KEYWORDS order. Empty text, or no keyword hit: []."""
+    if limit < 1 or not text or not text.strip():
+        return []
+    pipeline = _pipeline_current()
+    if pipeline is None:
+        return _keywords_ranked(text)[:limit]
+    probabilities = pipeline.predict_proba([text])[0]
+    # A stable sort on the negated probability keeps the class order on ties.
+    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+    return [
+        Suggestion(
+            slug=str(pipeline.classes_[i]),
+            confidence=float(probabilities[i]),
+            source=SOURCE_MODEL,
+        )
+        for i in order[:limit]
+    ]
+
+
+def _keywords_ranked(text: str) -> list[Suggestion]:
+    folded = fold(text)
+    hits = {
+        slug: sum(1 for stem in stems if stem in folded) for slug, stems in _FOLDED_KEYWORDS.items()
+    }
+    total = sum(hits.values())
+    ranked = sorted((slug for slug in hits if hits[slug]), key=lambda s: -hits[s])
+    return [
+        Suggestion(
+            slug=slug,
+            confidence=round(hits[slug] / total * (1 - 0.4 ** hits[slug]), 3),
+            source=SOURCE_KEYWORDS,
+        )
+        for slug in ranked
+    ]
+
+
 def keywords_suggest(text: str) -> Suggestion | None:
     """The type with the most distinct keyword hits.
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from routing.models import Priority
+
 
 def _handler_part(reason: Mapping) -> str:
     how = reason.get("how")
@@ -32,6 +34,25 @@ def _handler_part(reason: Mapping) -> str:
     return texts[how] % values if how in texts else ""
 
 
+def _raised_part(raised: Mapping) -> str:
+    """The member's answers raised the priority (tickets.route): by a form
+    option, or because the text reads like an emergency."""
+    value = raised.get("priority", "")
+    priority = Priority(value).label if value in Priority.values else value
+    if raised.get("by") == "text":
+        text = _("Priority raised to “%(priority)s”: the text reads like an emergency (%(words)s)")
+        text %= {"priority": priority, "words": raised.get("words", "")}
+    else:
+        option = raised.get("en") if get_language() == "en" else raised.get("de")
+        text = _("Priority raised to “%(priority)s” by the answer “%(option)s”") % {
+            "priority": priority,
+            "option": option or raised.get("de", ""),
+        }
+    if raised.get("policy"):
+        text += "; " + _("deadlines of the SLA policy “%(policy)s”") % {"policy": raised["policy"]}
+    return text
+
+
 def reason_text(reason: Mapping | None) -> str:
     """E.g. "Rule 3 “Repairs Nord” → Technik; handler Hanna Beispiel
     (property manager of Wohnanlage Nord)"."""
@@ -44,6 +65,8 @@ def reason_text(reason: Mapping | None) -> str:
         }
     elif how == "triage":
         text = _("No rule matched → triage (not yet assigned)")
+    elif how == "not_member":
+        text = _("Not from a member → triage (not yet assigned)")
     elif how == "unsure":
         text = _("Not sure enough what kind of request this is → triage (not yet assigned)")
     elif how == "manual":
@@ -74,4 +97,7 @@ def reason_text(reason: Mapping | None) -> str:
                 + _("(suggested type: “%(type)s”, %(percent)s %% sure – too unsure to route)")
                 % values
             )
+    raised = reason.get("raised")
+    if raised:
+        text += ". " + _raised_part(raised)
     return text

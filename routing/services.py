@@ -22,7 +22,7 @@ from routing.decide import (
     decide,
     normalise,
 )
-from routing.models import Absence, RoutingRule, SlaPolicy, Team
+from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
 
 
 def rule_from(rule: RoutingRule, *, request_type_ids=None, estate_ids=None, building_ids=None):
@@ -138,4 +138,47 @@ def sla_moments(*, policy_id: int | None, start: datetime.datetime) -> dict:
     policy = SlaPolicy.objects.filter(pk=policy_id).first() if policy_id else None
     if policy is None:
         return dict.fromkeys(sla.SLA_FIELDS)
-    return sla.targets(policy=policy, start=start, calendar=sla.calendar_current())
+    return sla.targets(policy=policy, start=start, calendar=sla.calendar_for(policy))
+
+
+def policy_for_priority(priority: str) -> SlaPolicy | None:
+    """The SLA policy marked for this priority (SlaPolicy.for_priority), if
+    any: a form option that raises a request's priority brings its
+    deadlines along."""
+    return SlaPolicy.objects.filter(for_priority=priority).first() if priority else None
+
+
+def on_call_addresses(*, team_id: int | None, at: datetime.datetime) -> list[str]:
+    """Whom to alert about an emergency of this team at this moment:
+
+    1. the active staff whose on-call shift (OnCallShift) covers `at`
+       (starts ≤ at < ends), earliest shift first;
+    2. else the team's fixed on-call address (Team.on_call_email, e.g. the
+       emergency service the cooperative contracts);
+    3. else, as a last resort, the team lead: an emergency must reach a
+       person, and the lead answers for the team's rota. (Outside office
+       hours the lead may read it only the next morning; that is why a
+       cooperative sets a rota or an address.)
+
+    Empty without a team, or when none of these exists."""
+    if team_id is None:
+        return []
+    shifts = (
+        OnCallShift.objects.filter(
+            team_id=team_id, starts__lte=at, ends__gt=at, user__is_active=True
+        )
+        .exclude(user__email="")
+        .order_by("starts", "pk")
+        .values_list("user__email", flat=True)
+    )
+    addresses = list(dict.fromkeys(shifts))  # one each, in order
+    if addresses:
+        return addresses
+    team = Team.objects.select_related("lead").filter(pk=team_id).first()
+    if team is None:
+        return []
+    if team.on_call_email:
+        return [team.on_call_email]
+    if team.lead is not None and team.lead.is_active and team.lead.email:
+        return [team.lead.email]
+    return []

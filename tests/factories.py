@@ -2,6 +2,7 @@
 member sends. A helper module, not a test module: test modules import from
 here, never from each other."""
 
+import datetime
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -34,7 +35,8 @@ GOOD = {
 SAMPLE = {
     FieldKind.TEXT: "Beispiel",
     FieldKind.TEXTAREA: "Ein längerer Text\nmit zwei Zeilen.",
-    FieldKind.DATE: "2026-12-01",
+    # A month ahead: a "valid from" must not lie in the past (no_past_dates).
+    FieldKind.DATE: (datetime.date.today() + datetime.timedelta(days=30)).isoformat(),
     FieldKind.YESNO: "yes",
     FieldKind.ROOM: "kitchen",
     FieldKind.IBAN: "DE02 1203 0000 0000 2020 51",

@@ -59,6 +59,9 @@ def test_a_member_files_a_repair_report_by_keyboard_and_reads_the_answer(
     check_page(page)
 
     # Keyboard only: reach each control with Tab, choose with Space, type.
+    # Playwright turns the file chooser interception on without waiting for
+    # it: a listener from before the key press makes sure it is on by then.
+    page.on("filechooser", lambda chooser: None)
     page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
     tab_to(page, "#id_room_0")  # a radio group is entered on its first item
     page.keyboard.press("ArrowDown")  # arrow keys move and choose: Bathroom

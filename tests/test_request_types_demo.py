@@ -1,4 +1,4 @@
-"""The demo teams and the 13 pre-made request forms: complete, bilingual and
+"""The demo teams and the 14 pre-made request forms: complete, bilingual and
 idempotent (re-running restores the demo instead of duplicating it)."""
 
 import re
@@ -7,28 +7,28 @@ from decimal import Decimal
 import pytest
 
 from demo.request_types import TEAMS, TYPES, teams_ensure, tickets_demo_ensure
-from routing.models import Team
+from routing.models import Priority, Team
 from tickets.models import Category, FieldKind, RequestField, RequestType
 
 pytestmark = pytest.mark.django_db
 
 SLUGS = [spec["slug"] for spec in TYPES]
 # The keys of RequestField.as_definition(): what every ticket stores as its form.
-DEFINITION_KEYS = {"key", "kind", "label", "help", "required", "choices", "min", "max"}
+DEFINITION_KEYS = {"key", "kind", "label", "help", "required", "choices", "min", "max", "no_past"}
 
 
 def _demo_types():
     return RequestType.objects.filter(slug__in=SLUGS).prefetch_related("fields")
 
 
-def test_running_twice_gives_13_types_5_teams_and_no_duplicate_fields():
+def test_running_twice_gives_14_types_5_teams_and_no_duplicate_fields():
     first = tickets_demo_ensure()
     field_ids = set(RequestField.objects.values_list("pk", flat=True))
     second = tickets_demo_ensure()
 
-    assert len(first) == len(second) == 13
+    assert len(first) == len(second) == 14
     assert [t.pk for t in first] == [t.pk for t in second]
-    assert RequestType.objects.count() == 13
+    assert RequestType.objects.count() == 14
     assert sorted(RequestType.objects.values_list("slug", flat=True)) == sorted(SLUGS)
     assert Team.objects.count() == 5
     assert set(Team.objects.values_list("name", flat=True)) == set(TEAMS)
@@ -95,7 +95,10 @@ def test_every_choice_field_offers_at_least_two_bilingual_choices():
         values = [choice["value"] for choice in choices]
         assert len(values) == len(set(values))
         for line in field.choices.splitlines():
-            assert line.count("|") == 2, line
+            # value|German|English, and optionally the priority it gives.
+            assert line.count("|") in (2, 3), line
+        for choice in choices:
+            assert choice.get("priority", "normal") in Priority.values, choice
         for choice in choices:
             assert re.fullmatch(r"[a-z][a-z0-9_]*", choice["value"])
             assert choice["de"] and choice["en"]
@@ -165,7 +168,7 @@ def test_other_request_types_are_left_alone():
     )
     tickets_demo_ensure()
     assert other.fields.filter(key="extra").exists()
-    assert RequestType.objects.count() == 14
+    assert RequestType.objects.count() == 15
 
 
 def test_snapshot_returns_complete_definitions():

@@ -203,7 +203,7 @@ def test_the_iban_is_checked(client, cast):
 
     from tickets.forms import iban_validate
 
-    assert iban_validate("de02 1203 0000 0000 2020 51") == "DE02 1203 0000 0000 2020 51"
+    assert iban_validate("de02 1203 0000 0000 2020 51") == "DE02120300000000202051"
     for bad in ["DE02 1203 0000 0000 2020 52", "DE02 1203", "XX"]:
         with pytest.raises(ValidationError):
             iban_validate(bad)

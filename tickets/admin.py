@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedAdminMixin
-from routing.models import Team
+from routing.models import Priority, Team
 from tickets.models import (
     CannedResponse,
     FieldKind,
@@ -29,6 +29,7 @@ class RequestFieldForm(forms.ModelForm):
             "help_de",
             "help_en",
             "choices",
+            "no_past_dates",
             "min_value",
             "max_value",
         ]
@@ -41,6 +42,23 @@ class RequestFieldForm(forms.ModelForm):
             self.add_error(
                 "choices", _("A choice needs at least two lines of the form value|German|English.")
             )
+        # The fourth part raises the request's priority (tickets.route): a
+        # typo there ("notfall" for "emergency") would silently do nothing.
+        for option in field.choice_list():
+            if option.get("priority", "") not in ("", *Priority.values):
+                self.add_error(
+                    "choices",
+                    _(
+                        "“%(priority)s” (the fourth part of the line “%(value)s”) is not a "
+                        "priority. Use one of: %(priorities)s."
+                    )
+                    % {
+                        "priority": option["priority"],
+                        "value": option["value"],
+                        "priorities": ", ".join(Priority.values),
+                    },
+                )
+                break
         low, high = cleaned.get("min_value"), cleaned.get("max_value")
         if low is not None and high is not None and low > high:
             self.add_error("max_value", _("The maximum must not be below the minimum."))
@@ -56,6 +74,7 @@ class RequestFieldInline(admin.StackedInline):
         ("label_de", "label_en"),
         ("help_de", "help_en"),
         "choices",
+        "no_past_dates",
         ("min_value", "max_value"),
     ]
 
@@ -80,7 +99,8 @@ class RequestTypeAdmin(admin.ModelAdmin):
         "active",
         "default_team",
     ]
-    search_fields = ["name_de", "name_en", "slug"]
+    # The everyday words are searchable too: "which form did we give 'Schimmel'?"
+    search_fields = ["name_de", "name_en", "slug", "synonyms"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name_de"]}
     inlines = [RequestFieldInline]
@@ -127,7 +147,7 @@ class TicketAdmin(NotFoundOutsideMixin, AuditedAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "channel", "team", "request_type"]
-    search_fields = ["reference", "member__member_number", "member__last_name"]
+    search_fields = ["reference", "member__member_number", "member__last_name", "contact_name"]
     list_select_related = ["request_type", "member", "team", "assignee"]
     date_hierarchy = "created_at"
     inlines = [TicketEventInline]
@@ -137,7 +157,7 @@ class TicketAdmin(NotFoundOutsideMixin, AuditedAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).visible_to_staff(request.user)
 
     def audit_members(self, obj):
-        return [obj.member]
+        return [obj.member] if obj.member_id else []
 
     def has_add_permission(self, request):
         return False

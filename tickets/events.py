@@ -85,6 +85,19 @@ def event_member_reply(*, ticket: Ticket, actor: User, body: str) -> TicketEvent
     )
 
 
+def event_shared(*, ticket: Ticket, actor: User, shared: bool) -> TicketEvent:
+    """The filer shared a personal request with the household, or stopped
+    sharing it. Public: the household reads who let them see it, the
+    office why the partner may now write about it."""
+    return _create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.SHARED,
+        public=True,
+        actor=actor,
+        data={"shared": shared},
+    )
+
+
 def event_status(*, ticket: Ticket, actor: User, old: str, new: str) -> TicketEvent:
     """A change of status: public, the member follows their request by it."""
     return _create(
@@ -93,6 +106,23 @@ def event_status(*, ticket: Ticket, actor: User, old: str, new: str) -> TicketEv
         public=True,
         actor=actor,
         data={"from": old, "to": new},
+    )
+
+
+def event_withdrawn(
+    *, ticket: Ticket, actor: User, old: str, reason: str, at: datetime.datetime
+) -> TicketEvent:
+    """The member took the request back: a change of status like any other
+    (same shape, so both histories read it), with the member's optional
+    reason as its text. Public: it is the member's own act."""
+    return _create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.STATUS,
+        public=True,
+        actor=actor,
+        body=reason,
+        data={"from": old, "to": ticket.status},
+        at=at,
     )
 
 

@@ -467,7 +467,7 @@ def file_clean(upload) -> CleanFile:
     if cleaned is None:
         raise ValidationError(
             _(
-                "“%(name)s” cannot be accepted. Please send photos (JPEG, PNG), "
+                "“%(name)s” cannot be accepted. Please send photos (JPEG, PNG, WebP), "
                 "PDF files or Word, Excel or OpenDocument files."
             )
             % {"name": upload.name},

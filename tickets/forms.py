@@ -8,10 +8,12 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from tickets.files import CleanFile, file_clean
+from tickets.iban import iban_grouped, iban_strip
 from tickets.models import ROOMS, YES_NO, FieldKind, localized
 from tickets.services import attachments_total_max
 
@@ -19,11 +21,14 @@ IBAN_CHARACTERS = re.compile(r"[A-Za-z0-9]+", re.ASCII)
 
 
 def iban_validate(value: str) -> str:
-    """Normalise and check an IBAN (ISO 13616: length per country, mod 97).
+    """Normalise and check an IBAN (ISO 13616: length per country, mod 97);
+    returns it compact, as stored ("DE02120300000000202051"): spaces and
+    dashes people type or copy are dropped, letters made capitals.
     Only the ASCII letters and digits an IBAN consists of are accepted:
     str.isalnum() and isdigit() also say yes to "Ä", "²" or full-width
     letters, which int(…, 36) then refuses."""
-    iban = "".join(value.split())
+    iban = iban_strip(value)
+    # Checked before the capitals: "ß".upper() is "SS".
     if not IBAN_CHARACTERS.fullmatch(iban):
         raise ValidationError(_("Enter an IBAN like DE02 1203 0000 0000 2020 51."), code="iban")
     iban = iban.upper()
@@ -52,7 +57,29 @@ def iban_validate(value: str) -> str:
             _("This IBAN is not valid. Please check it against your bank card or statement."),
             code="iban_checksum",
         )
-    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    return iban
+
+
+class IbanField(forms.CharField):
+    """An IBAN typed any way ("de02-1203 0000…"), cleaned to the compact
+    form that is stored; shown again in groups of four."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return iban_validate(value) if value else value
+
+    def prepare_value(self, value):
+        # Only a stored (compact) value is regrouped: what the member typed
+        # and must correct stays exactly as typed.
+        if isinstance(value, str) and IBAN_CHARACTERS.fullmatch(value):
+            return iban_grouped(value)
+        return value
+
+
+def date_not_past(value: datetime.date) -> None:
+    """For date fields marked "no dates in the past" (RequestField.no_past_dates)."""
+    if value < timezone.localdate():
+        raise ValidationError(_("Please choose today or a later date."), code="date_past")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -88,9 +115,18 @@ def _field_for(definition: dict, language: str) -> forms.Field:
             choices=choices, widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == FieldKind.DATE:
+        attrs = {"type": "date"}
+        validators = []
+        if definition.get("no_past"):
+            # Checked against the day the form is checked, also on the review
+            # page: a draft saved yesterday for today is fine, one for
+            # yesterday is not (a bank change cannot start in the past).
+            attrs["min"] = timezone.localdate().isoformat()
+            validators.append(date_not_past)
         return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            widget=forms.DateInput(attrs=attrs, format="%Y-%m-%d"),
             input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+            validators=validators,
             **common,
         )
     if kind == FieldKind.NUMBER:
@@ -108,9 +144,8 @@ def _field_for(definition: dict, language: str) -> forms.Field:
     if kind == FieldKind.ROOM:
         return forms.ChoiceField(choices=ROOMS, widget=forms.RadioSelect, **common)
     if kind == FieldKind.IBAN:
-        return forms.CharField(
+        return IbanField(
             max_length=42,
-            validators=[iban_validate],
             widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             **common,
         )
@@ -249,7 +284,9 @@ class ReplyForm(forms.Form):
     files = MultipleFileField(
         label=_("Photos or files"),
         required=False,
-        help_text=_("Photos (JPEG, PNG), PDF, Word, Excel or OpenDocument; at most 10 MB each."),
+        help_text=_(
+            "Photos (JPEG, PNG, WebP), PDF, Word, Excel or OpenDocument; at most 10 MB each."
+        ),
         widget=MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.odt,.xls,.xlsx,.ods"}),
     )
 

@@ -1,6 +1,7 @@
 """The staff inbox as queries: the views (mine, my teams, triage, overdue,
-all) with their counts, the filters, search, the two sort orders and keyset
-paging. Plain data in, rows and counts out, so the inbox page, the JSON API
+all) with their counts, the filters, search, the sort orders, the signals
+of each row (news from the member since the viewer's last look, the latest
+activity) and keyset paging. Plain data in, rows and counts out, so the inbox page, the JSON API
 and dashboards show the same requests and the same numbers.
 
 Keyset paging, not OFFSET: page 40 costs what page 1 costs, and a request
@@ -10,17 +11,42 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import User
-from routing.models import Team
-from tickets.models import Ticket, TicketQuerySet, open_condition, overdue_condition
+from routing.models import Priority, Team
+from tickets.models import (
+    Ticket,
+    TicketQuerySet,
+    TicketVisit,
+    open_condition,
+    overdue_condition,
+)
 from tickets.search import ticket_search
 
 PAGE_SIZE = 25
 VIEWS = ("mine", "teams", "triage", "overdue", "all")
-SORTS = ("due", "newest")  # the first is the default
+# "action" (needs action) is the default: a handler opening the inbox wants
+# what needs them now on top, not merely the earliest deadline; the other
+# orders are one click away.
+SORTS = ("action", "due", "newest")  # the first is the default
+# The needs-action ranks, most pressing first: an open emergency; news from
+# the member the viewer has not seen (a new request, a reply, a reopening);
+# other open work; finished requests (nothing to do).
+RANK_EMERGENCY, RANK_MEMBER_NEWS, RANK_OPEN, RANK_FINISHED = range(4)
 AGES = ("today", "7", "30", "older")
 NOBODY = "none"  # the "assignee" filter for requests nobody has yet
 
@@ -88,17 +114,57 @@ def filtered(
     return tickets
 
 
+def with_signals(tickets: TicketQuerySet, *, user: User) -> TicketQuerySet:
+    """Annotate what the inbox shows and sorts by, in the rows query itself
+    (subqueries, no query per row):
+
+    * `visited`: `user` opened the request's work page before (TicketVisit);
+    * `member_news`: the request is open and the member did something (filed,
+      wrote, reopened) after `user` last opened it, or `user` never did;
+    * `last_activity_at`: the latest of filing, member and office activity;
+    * `action_rank`: the needs-action rank (RANK_*)."""
+    visits = TicketVisit.objects.filter(user=user, ticket=OuterRef("pk"))
+    # Requests filed before member activity was recorded have none: their
+    # filing is the member's latest activity.
+    tickets = tickets.annotate(
+        member_at=Coalesce("member_activity_at", "created_at"),
+        last_activity_at=Greatest(
+            Coalesce("member_activity_at", "created_at"),
+            Coalesce("office_activity_at", "created_at"),
+        ),
+    )
+    news = open_condition() & ~Exists(visits.filter(seen_at__gte=OuterRef("member_at")))
+    return tickets.annotate(
+        visited=Exists(visits),
+        member_news=ExpressionWrapper(news, output_field=BooleanField()),
+        action_rank=Case(
+            When(~open_condition(), then=Value(RANK_FINISHED)),
+            When(priority=Priority.EMERGENCY, then=Value(RANK_EMERGENCY)),
+            When(news, then=Value(RANK_MEMBER_NEWS)),
+            default=Value(RANK_OPEN),
+        ),
+    )
+
+
 # Keyset pagination ---------------------------------------------------------
 # The cursor is the sort key of the last row shown, in plain text
-# ("due|<due or ->|<created>|<pk>" or "newest|<created>|<pk>", UTC ISO dates).
-# It needs no signature: it only says where to continue, and every row is
-# still filtered by what the user may see.
+# ("action|<rank>|<due or ->|<created>|<pk>", "due|<due or ->|<created>|<pk>"
+# or "newest|<created>|<pk>", UTC ISO dates). It needs no signature: it only
+# says where to continue, and every row is still filtered by what the user
+# may see. A request whose needs-action rank changes meanwhile (the handler
+# opened it in another tab) may show on two pages or on none; the next
+# load of the first page has it in its place.
+
+CURSOR_PARTS = {"action": 5, "due": 4, "newest": 3}
 
 
 def ordering(sort: str) -> list:
     if sort == "newest":
         return ["-created_at", "-pk"]
-    return [F("due_at").asc(nulls_last=True), "created_at", "pk"]
+    by_due = [F("due_at").asc(nulls_last=True), "created_at", "pk"]
+    if sort == "action":
+        return ["action_rank", *by_due]
+    return by_due
 
 
 def cursor(ticket: Ticket, *, sort: str) -> str:
@@ -106,6 +172,8 @@ def cursor(ticket: Ticket, *, sort: str) -> str:
     if sort == "newest":
         return f"newest|{created}|{ticket.pk}"
     due = ticket.due_at.astimezone(datetime.UTC).isoformat() if ticket.due_at else "-"
+    if sort == "action":
+        return f"action|{ticket.action_rank}|{due}|{created}|{ticket.pk}"
     return f"due|{due}|{created}|{ticket.pk}"
 
 
@@ -119,7 +187,7 @@ def _moment(text: str) -> datetime.datetime:
 def _after(value: str, sort: str) -> Q:
     """Rows after the cursor in the given order; ValueError if it is not one."""
     parts = value.split("|")
-    if parts[0] != sort or len(parts) != (3 if sort == "newest" else 4):
+    if parts[0] != sort or len(parts) != CURSOR_PARTS[sort]:
         raise ValueError("cursor for another order")
     pk = int(parts[-1])
     if not 0 < pk < 2**63:
@@ -128,22 +196,28 @@ def _after(value: str, sort: str) -> Q:
     same_created_later = Q(created_at=created, pk__gt=pk)
     if sort == "newest":
         return Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk)
-    if parts[1] == "-":
-        return Q(due_at__isnull=True) & (Q(created_at__gt=created) | same_created_later)
-    due = _moment(parts[1])
-    return (
-        Q(due_at__gt=due)
-        | Q(due_at=due, created_at__gt=created)
-        | (Q(due_at=due) & same_created_later)
-        | Q(due_at__isnull=True)
-    )
+    if parts[-3] == "-":
+        by_due = Q(due_at__isnull=True) & (Q(created_at__gt=created) | same_created_later)
+    else:
+        due = _moment(parts[-3])
+        by_due = (
+            Q(due_at__gt=due)
+            | Q(due_at=due, created_at__gt=created)
+            | (Q(due_at=due) & same_created_later)
+            | Q(due_at__isnull=True)
+        )
+    if sort == "due":
+        return by_due
+    ranks = {str(rank): rank for rank in range(RANK_FINISHED + 1)}
+    rank = ranks[parts[1]]  # KeyError for anything else: not a cursor
+    return Q(action_rank__gt=rank) | (Q(action_rank=rank) & by_due)
 
 
 def after_condition(value: str, *, sort: str) -> Q:
     """The rows after the cursor `value` in `sort` order."""
     try:
         return _after(value, sort)
-    except (ValueError, OverflowError) as error:
+    except (ValueError, OverflowError, KeyError) as error:
         raise InvalidCursor(value) from error
 
 
@@ -159,7 +233,8 @@ def inbox_page(
     size: int = PAGE_SIZE,
 ) -> InboxPage:
     """One page of the inbox in two queries: the counts of every view, then
-    the rows (one more than fit, to know whether a next page exists).
+    the rows (one more than fit, to know whether a next page exists), each
+    with its signals for `user` (with_signals).
 
     An unknown `view` shows "mine", or "teams" while nothing is assigned to
     the user. Raises InvalidCursor, before any query, for an `after` that is
@@ -174,7 +249,7 @@ def inbox_page(
     if view not in VIEWS:
         view = "mine" if counts["mine"] else "teams"
     tickets = filtered(visible.filter(conditions[view]), filters=filters, now=now)
-    tickets = ticket_search(tickets, search)
+    tickets = with_signals(ticket_search(tickets, search), user=user)
     if after_rows is not None:
         tickets = tickets.filter(after_rows)
     rows = list(

@@ -9,15 +9,17 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import TruncDate
-from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import ADMIN
+from core.dates import date_long
 from core.models import TimeStampedModel
-from members.models import Contract
+from members.models import Contract, ContractMember
 from routing.models import Priority, Team
+from tickets.iban import iban_grouped, iban_masked
 
 REOPEN_DAYS = 14  # a member may reopen a resolved request for 14 days
 
@@ -245,33 +247,50 @@ def overdue_condition(now: datetime.datetime) -> Q:
 
 class Channel(models.TextChoices):
     PORTAL = "portal", _("member portal")
-    EMAIL = "email", _("e-mail")
+    # "e-mail" alone is also the label of address fields ("E-Mail-Adresse");
+    # the channel is the medium ("E-Mail"), so it has a context of its own.
+    EMAIL = "email", pgettext_lazy("channel", "e-mail")
     PHONE = "phone", _("phone")
     COUNTER = "counter", _("at the office")
+    LETTER = "letter", _("letter")
     API = "api", _("interface")
 
 
 class TicketQuerySet(models.QuerySet):
     def visible_to_member(self, member) -> "TicketQuerySet":
         """A member's own tickets, and the household's tickets about the flat
-        filed under a contract the member holds now: nothing filed before the
-        member's contract began (a new tenant starts with a clean slate) and
-        nothing personal of the partner's."""
-        current = Contract.objects.current().filter(members=member)
-        # The local date the request was filed, against the contract's start
-        # (a date): a request filed at 00:30 on moving day is the new tenant's.
-        under_contract = current.filter(
-            unit=models.OuterRef("unit_id"),
-            start__lte=TruncDate(
-                models.ExpressionWrapper(
-                    models.OuterRef("created_at"), output_field=models.DateTimeField()
-                )
-            ),
+        (or personal ones the filer shared) filed under a contract the member
+        holds now, from the day the member is on it: the contract's start,
+        or the day a partner was added to a running contract. A new tenant
+        or a new partner starts with a clean slate; nothing personal of the
+        partner's unless shared.
+
+        One query. The two kinds are a UNION of two index scans (own: the
+        member index; household: the unit index), matched by primary key:
+        an OR of the two would make PostgreSQL read every ticket."""
+        places = ContractMember.objects.filter(
+            member=member, contract__in=Contract.objects.current()
         )
-        household = Q(shared_with_household=True, unit__in=current.values("unit_id")) & Q(
-            models.Exists(under_contract)
+        # The local date the request was filed, against the day the member
+        # is on the contract (a date): a request filed at 00:30 on moving
+        # day is the new tenant's.
+        filed_on = TruncDate(
+            models.ExpressionWrapper(
+                models.OuterRef("created_at"), output_field=models.DateTimeField()
+            )
         )
-        return self.filter(Q(member=member) | household)
+        since = places.annotate(since=Coalesce("joined", "contract__start")).filter(
+            contract__unit=models.OuterRef("unit_id"), since__lte=filed_on
+        )
+        household = Ticket.objects.filter(
+            models.Exists(since),
+            shared_with_household=True,
+            unit__in=places.values("contract__unit_id"),
+        )
+        own = Ticket.objects.filter(member=member)
+        return self.filter(
+            pk__in=own.order_by().values("pk").union(household.order_by().values("pk"))
+        )
 
     def visible_to_staff(self, user) -> "TicketQuerySet":
         """Handlers see their teams' tickets, those assigned to them and the
@@ -386,7 +405,7 @@ class Ticket(TimeStampedModel):
     )
     # Optimistic locking: every change bumps it; a form sent with an older
     # version is refused instead of overwriting a colleague's work.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # Set by the SLA policy (routing); the inbox sorts and flags by it.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     # Routing (decided by routing, applied by tickets.route): why the ticket
@@ -414,17 +433,31 @@ class Ticket(TimeStampedModel):
     )
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     # When the handler is warned (warn_percent of the working time used).
-    first_response_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_warn_at = models.DateTimeField(
+        _("first response: warning due"), null=True, blank=True, editable=False
+    )
+    warn_at = models.DateTimeField(
+        _("resolution: warning due"), null=True, blank=True, editable=False
+    )
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     # While the office waits for the member the SLA clock stands still; the
     # due times move on by the working time that passed (routing.sla).
-    sla_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_paused_at = models.DateTimeField(
+        _("deadlines paused since"), null=True, blank=True, editable=False
+    )
     # Escalation steps done, so running the escalation twice changes nothing.
-    first_response_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
-    first_response_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
-    warned_at = models.DateTimeField(null=True, blank=True, editable=False)
-    breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_warned_at = models.DateTimeField(
+        _("first response: warned at"), null=True, blank=True, editable=False
+    )
+    first_response_breached_at = models.DateTimeField(
+        _("first response: overdue since"), null=True, blank=True, editable=False
+    )
+    warned_at = models.DateTimeField(
+        _("resolution: warned at"), null=True, blank=True, editable=False
+    )
+    breached_at = models.DateTimeField(
+        _("resolution: overdue since"), null=True, blank=True, editable=False
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     merged_into = models.ForeignKey(
@@ -438,14 +471,20 @@ class Ticket(TimeStampedModel):
     related = models.ManyToManyField("self", verbose_name=_("related requests"), blank=True)
     # When the office last did something the member can see (reply, question,
     # status): the portal badge counts tickets changed since the member's visit.
-    office_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    office_activity_at = models.DateTimeField(
+        _("last activity of the office"), null=True, blank=True, editable=False
+    )
     # When the member last did something the office has to look at (filed,
     # replied, reopened): the inbox marks tickets with news since the
     # handler's last visit (TicketVisit) and sorts by the latest activity.
-    member_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    member_activity_at = models.DateTimeField(
+        _("last activity of the member"), null=True, blank=True, editable=False
+    )
     # When the on-call person was alerted about this emergency: set in the
     # same transaction as the alert is queued, so it goes out exactly once.
-    on_call_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    on_call_alerted_at = models.DateTimeField(
+        _("on-call service alerted at"), null=True, blank=True, editable=False
+    )
     rating = models.PositiveSmallIntegerField(
         _("rating"),
         null=True,
@@ -512,8 +551,10 @@ class Ticket(TimeStampedModel):
             parts.extend(v.strip() for v in values if isinstance(v, str) and v.strip())
         return " ".join(parts)
 
-    def answer_rows(self) -> list[tuple[str, str]]:
-        """(label, text) of each answer, in the words of the form as filed."""
+    def answer_rows(self, *, full_iban: bool = False) -> list[tuple[str, str]]:
+        """(label, text) of each answer, in the words of the form as filed.
+        IBANs are masked unless `full_iban`: only the member who entered it
+        (Ticket.is_filed_by) and staff who gave a reason read it in full."""
         fixed = {FieldKind.ROOM: dict(ROOMS), FieldKind.YESNO: dict(YES_NO)}
         rows = []
         for definition in self.fields_snapshot:
@@ -525,10 +566,24 @@ class Ticket(TimeStampedModel):
             }
             values = value if isinstance(value, list) else [value]
             if definition["kind"] == FieldKind.DATE:
-                values = [formats.date_format(datetime.date.fromisoformat(v)) for v in values]
+                values = [date_long(datetime.date.fromisoformat(v)) for v in values]
+            if definition["kind"] == FieldKind.IBAN:
+                values = [iban_grouped(v) if full_iban else iban_masked(v) for v in values]
             text = ", ".join(str(labels.get(v, v)) for v in values)
             rows.append((localized(definition["label"]), text))
         return rows
+
+    def has_iban(self) -> bool:
+        """An IBAN among the answers (staff then see a "show IBAN" button)."""
+        return any(
+            d["kind"] == FieldKind.IBAN and self.answers.get(d["key"]) for d in self.fields_snapshot
+        )
+
+    def is_filed_by(self, user) -> bool:
+        """The member account of the person the request is from: the one who
+        reads their IBAN in full and may share a personal request."""
+        member_id = getattr(user, "member_id", None)
+        return member_id is not None and member_id == self.member_id
 
 
 class TicketEvent(models.Model):
@@ -544,6 +599,7 @@ class TicketEvent(models.Model):
         MERGED = "merged", _("merged")
         LINKED = "linked", _("linked")
         ESCALATED = "escalated", _("deadline warning")
+        SHARED = "shared", _("shared with the household")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -697,10 +753,11 @@ class CannedResponse(TimeStampedModel):
         """The text for this ticket in the member's language; unknown
         placeholders stay visible so the handler notices them."""
         member = ticket.member
+        # Someone who is not a member: the name they gave, as it was typed.
         values = {
-            "anrede": member.formal_name,
-            "vorname": member.first_name,
-            "nachname": member.last_name,
+            "anrede": member.formal_name if member else ticket.contact_name,
+            "vorname": member.first_name if member else "",
+            "nachname": member.last_name if member else ticket.contact_name,
             "vorgang": ticket.reference,
             "bearbeiter": handler.get_full_name(),
         }

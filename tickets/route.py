@@ -1,7 +1,11 @@
 """Routing applied to a ticket: the facts of the request go to the routing
 policy (`routing.services.route_decide`, the pure `decide()` underneath),
-and the decision, its reason and the SLA moments are written onto the
-ticket here. Events and e-mails are the caller's (tickets.services)."""
+the member's answers may raise the priority (a form option's priority, an
+emergency in the text: tickets.emergency), and the decision, its reason
+and the SLA moments are written onto the ticket here. Events and e-mails
+are the caller's (tickets.services), but one: an emergency alerts the
+on-call people at once (tickets.on_call), whether routing made it one when
+the request was filed or a re-routing later, and only once."""
 
 import datetime
 from dataclasses import dataclass
@@ -11,11 +15,15 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
+from cooperative.models import Cooperative
 from routing.classifier import suggest
 from routing.decide import Decision, Facts, Fallback, decide, normalise
+from routing.models import Priority
 from routing.preview import rule_sets
-from routing.services import route_decide, sla_moments, staff_state
+from routing.services import policy_for_priority, route_decide, sla_moments, staff_state
+from tickets.emergency import OPTION, emergency_reasons, option_priority, priority_higher
 from tickets.models import Category, RequestType, Ticket
+from tickets.on_call import on_call_alert
 
 SIMULATION_DAYS = 30
 SIMULATION_LIMIT = 5000  # a bound for the page; a cooperative files far fewer a month
@@ -69,9 +77,13 @@ def _suggestion(ticket: Ticket):
     return found, suggested
 
 
-def ticket_route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Decision:
+def ticket_route(
+    ticket: Ticket, *, now: datetime.datetime | None = None, alert_on_call: bool = True
+) -> Decision:
     """Decide and write team, handler, priority, SLA and reason onto the
-    ticket (saved). Run inside the caller's transaction."""
+    ticket (saved). Run inside the caller's transaction. An emergency
+    alerts the on-call people (once per ticket), unless `alert_on_call` is
+    off (staff logged a call that was solved at once)."""
     now = now or timezone.now()
     found, suggested = _suggestion(ticket)
     route_as = ticket.request_type
@@ -81,7 +93,12 @@ def ticket_route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Dec
             route_as = suggested
         else:
             unsure = True
-    if unsure:
+    if ticket.member_id is None:
+        # Not from a member (or not known as one yet): triage finds out who
+        # it is before a team takes it. The answers may still raise the
+        # priority below.
+        decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "not_member"})
+    elif unsure:
         decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "unsure"})
     else:
         decision = route_decide(
@@ -91,6 +108,7 @@ def ticket_route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Dec
             open_counts=open_counts,
         )
     reason = dict(decision.reason)
+    priority, policy_id = _raised(ticket, decision, reason)
     if suggested is not None:
         reason["suggested"] = {
             "type": suggested.name_de,
@@ -101,16 +119,53 @@ def ticket_route(ticket: Ticket, *, now: datetime.datetime | None = None) -> Dec
         }
     ticket.team_id = decision.team_id
     ticket.assignee_id = decision.handler_id
-    ticket.priority = decision.priority
-    ticket.sla_policy_id = decision.sla_policy_id
+    ticket.priority = priority
+    ticket.sla_policy_id = policy_id
     ticket.routing_reason = reason
     ticket.suggested_type = suggested
     fields = ["team", "assignee", "priority", "sla_policy", "routing_reason", "suggested_type"]
-    moments = sla_moments(policy_id=decision.sla_policy_id, start=ticket.created_at)
+    moments = sla_moments(policy_id=policy_id, start=ticket.created_at)
     for name, moment in moments.items():
         setattr(ticket, name, moment)
     ticket.save(update_fields=[*fields, *moments, "updated_at"])
+    if alert_on_call and priority == Priority.EMERGENCY:
+        on_call_alert(ticket=ticket, at=now)
     return decision
+
+
+def _raised(ticket: Ticket, decision: Decision, reason: dict) -> tuple[str, int | None]:
+    """The priority and SLA policy after the member's answers: the highest
+    priority among the chosen options, or "emergency" when the text reads
+    like one, raises the rule's priority (never lowers it), and the policy
+    marked for the new priority (SlaPolicy.for_priority) replaces the
+    rule's, when there is one. Recorded in `reason["raised"]` for the staff
+    page (routing.reasons)."""
+    priority, policy_id = decision.priority, decision.sla_policy_id
+    definitions = ticket.fields_snapshot or []
+    answers = ticket.answers or {}
+    chosen, option = option_priority(answers=answers, definitions=definitions)
+    raised = None
+    if chosen is not None and priority_higher(chosen, priority):
+        priority = chosen
+        raised = {"priority": chosen, "by": "option", "de": option["de"], "en": option["en"]}
+    if priority != Priority.EMERGENCY:
+        # The member saw "please call now" for such a text and sent anyway.
+        words = Cooperative.objects.current().emergency_words
+        found = [
+            r.text
+            for r in emergency_reasons(answers=answers, definitions=definitions, words=words)
+            if r.source != OPTION
+        ]
+        if found:
+            priority = Priority.EMERGENCY
+            raised = {"priority": priority, "by": "text", "words": ", ".join(found)}
+    if raised is not None:
+        policy = policy_for_priority(priority)
+        if policy is not None:
+            policy_id = policy.pk
+            raised["policy"] = policy.name
+        reason["raised"] = raised
+    return priority, policy_id
 
 
 # --- the rule preview's simulation --------------------------------------------

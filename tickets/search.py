@@ -2,8 +2,9 @@
 
 One function, `ticket_search`, used by the inbox (and any later screen that
 searches tickets). What is searched: the reference, the member's name and
-member number, the request type's name, and the ticket text (the string
-values of the answers plus every public or internal event body).
+member number, the contact person's name, the request type's name, and the
+ticket text (the string values of the answers plus every public or
+internal event body).
 
 Every word of the query must be found somewhere (in any of those places), so
 "Ahrens Wasserhahn" finds Ms Ahrens' tap, not every tap. Words match by
@@ -54,6 +55,7 @@ FTS_MATCH = "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH
 NAME_FIELDS = (
     "member__first_name",
     "member__last_name",
+    "contact_name",  # who got in touch: a partner, or someone who is not a member
     "request_type__name_de",
     "request_type__name_en",
 )

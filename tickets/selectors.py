@@ -1,9 +1,20 @@
-from django.db.models import Prefetch
+import datetime
+
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
-from members.models import Contract
-from tickets.models import RequestType, Status, Ticket, TicketEvent
+from members.models import Contract, ContractMember, Member
+from tickets.models import (
+    FINISHED,
+    REOPEN_DAYS,
+    RequestType,
+    Ticket,
+    TicketEvent,
+    open_condition,
+)
 
 
 def get_ticket_for_member(user: User, reference: str) -> Ticket:
@@ -58,14 +69,50 @@ def get_ticket_for_staff(user: User, reference: str) -> Ticket:
     return ticket
 
 
-def tickets_open_for_member(member, *, limit: int) -> list[Ticket]:
-    """The member's latest requests that are not closed (own and household),
-    for Mein Bereich."""
+def tickets_open_for_member(member, *, limit: int, user: User | None = None) -> list[Ticket]:
+    """Mein Bereich's requests (own and household), in one query: every
+    open one first, newest first, so none hides behind settled ones; then
+    those finished within REOPEN_DAYS (a resolved one may still be
+    reopened). Each row carries `card_total`, how many there are beyond
+    `limit` too, and `is_new`: office activity the account `user` has not
+    seen (the rule of Ticket.objects.unread_for)."""
+    since = timezone.now() - datetime.timedelta(days=REOPEN_DAYS)
+    is_new = (
+        Exists(Ticket.objects.unread_for(user).filter(pk=OuterRef("pk")))
+        if user is not None
+        else Value(False)
+    )
     return list(
         Ticket.objects.visible_to_member(member)
-        .exclude(status=Status.CLOSED)
+        .filter(open_condition() | Q(status__in=FINISHED, updated_at__gte=since))
+        .annotate(
+            finished_rank=Case(When(open_condition(), then=Value(0)), default=Value(1)),
+            card_total=Window(Count("pk")),
+            is_new=is_new,
+        )
         .select_related("request_type")
-        .order_by("-created_at")[:limit]
+        .order_by("finished_rank", "-created_at")[:limit]
+    )
+
+
+def household_partners(ticket: Ticket) -> list[Member]:
+    """Who besides the filer sees this request while it is shared with the
+    household: the members on a current contract for its flat who were on
+    it the day it was filed (the household part of
+    Ticket.objects.visible_to_member, seen from the ticket). The share
+    control names them, so the filer knows who will read it."""
+    if ticket.unit_id is None or ticket.member_id is None:
+        return []
+    on_it = (
+        ContractMember.objects.filter(
+            contract__in=Contract.objects.current(), contract__unit_id=ticket.unit_id
+        )
+        .annotate(since=Coalesce("joined", "contract__start"))
+        .filter(since__lte=timezone.localdate(ticket.created_at))
+        .exclude(member_id=ticket.member_id)
+    )
+    return list(
+        Member.objects.filter(pk__in=on_it.values("member_id")).order_by("first_name", "pk")
     )
 
 

@@ -40,6 +40,16 @@ class TicketError(Exception):
     """A change that is not allowed now; the message is safe to show."""
 
 
+class TicketWithdrawn(TicketError):
+    """The member withdrew the request: the office sends no more replies."""
+
+
+# Nobody writes into these any more: the office closed them (a merged
+# duplicate is closed too) or the member withdrew them. A member starts a
+# new request instead; staff may still note internally on a withdrawn one.
+NO_MESSAGES = (Status.CLOSED, Status.WITHDRAWN)
+
+
 def reference_next(*, year: int) -> str:
     """The next reference A-YYYY-NNNNNN. Call inside a transaction: the
     counter row stays locked until it commits, so numbers never repeat."""
@@ -156,7 +166,9 @@ def drafts_expire(*, now: datetime.datetime) -> int:
     return len(drafts)
 
 
-def _member_unit(member: Member):
+def _member_unit(member: Member | None):
+    if member is None:
+        return None
     contract = (
         Contract.objects.current()
         .filter(members=member)
@@ -170,16 +182,29 @@ def _member_unit(member: Member):
 def ticket_open(
     *,
     request_type: RequestType,
-    member: Member,
+    member: Member | None,
     answers: dict,
     channel: str,
     created_by: User,
     files: list[CleanFile] = (),
     draft: TicketDraft | None = None,
+    now: datetime.datetime | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    notify: bool = True,
 ) -> Ticket:
     """Open a request: reference, snapshot of the form, first public event,
-    confirmation e-mail to the member. Files come cleaned (tickets.files)."""
-    now = timezone.now()
+    confirmation e-mail to the member. Files come cleaned (tickets.files).
+    An emergency alerts the on-call people in the same transaction, once
+    (ticket_route → tickets.on_call); `now` is the moment that decides who
+    is on call (tests pass a Saturday night).
+
+    `member` is None for someone who is not a member: the request goes to
+    triage (ticket_route) and the contact fields say who it is. They also
+    name who got in touch for a member (a partner, a relative). `notify`
+    off: nobody is e-mailed (a call solved at once, ticket_log_call)."""
+    now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.create(
             reference=reference_next(year=timezone.localdate(now).year),
@@ -191,18 +216,71 @@ def ticket_open(
             shared_with_household=request_type.shared_with_household,
             channel=channel,
             created_by=created_by,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            contact_email=contact_email,
+            member_activity_at=now,  # the inbox shows it as new to every handler
         )
-        ticket_route(ticket, now=now)
+        # A call solved at once (notify off) alerts nobody on call either.
+        ticket_route(ticket, now=now, alert_on_call=notify)
         event = events.event_opened(ticket=ticket, actor=created_by, at=now)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=created_by)
         if draft is not None:
             draft.attachments.update(draft=None, ticket=ticket, event=event)
             draft.delete()
-        _member_notify(ticket, template="tickets/email/opened")
-        if ticket.assignee is not None and ticket.assignee != created_by:
+        if notify:
+            _member_notify(ticket, template="tickets/email/opened")
+        if notify and ticket.assignee is not None and ticket.assignee != created_by:
             _staff_notify(
                 ticket, user=ticket.assignee, template="tickets/email/assigned", event=event
             )
+    return ticket
+
+
+def ticket_log_call(
+    *,
+    request_type: RequestType,
+    member: Member | None,
+    answers: dict,
+    channel: str,
+    created_by: User,
+    files: list[CleanFile] = (),
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    note: str = "",
+    solved: bool = False,
+) -> Ticket:
+    """A call, a visit at the counter or a letter or e-mail that staff
+    type in: opened as any request (ticket_open: the member sees it in the
+    portal), the staff member's notes on it as an internal note.
+
+    `solved` ("solved on the phone"): closed at once, in the same
+    transaction, with the note saying how (TicketError without one). It
+    counts as a closed request of its type and team like any other, nobody
+    has to work on it, and nobody is e-mailed: the caller has the answer."""
+    note = note.strip()
+    if solved and not note:
+        raise TicketError("a request solved at once needs a note")
+    with transaction.atomic():
+        ticket = ticket_open(
+            request_type=request_type,
+            member=member,
+            answers=answers,
+            channel=channel,
+            created_by=created_by,
+            files=files,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            contact_email=contact_email,
+            notify=not solved,
+        )
+        if note:
+            events.event_note(ticket=ticket, actor=created_by, body=note)
+        if solved:
+            _status_set(ticket, Status.CLOSED, actor=created_by)
+            ticket.closed_at = timezone.now()
+            ticket.save(update_fields=["closed_at"])
     return ticket
 
 
@@ -242,20 +320,20 @@ def ticket_reroute(
 
 def _member_notify(ticket: Ticket, *, template: str, event: TicketEvent | None = None) -> None:
     member = ticket.member
-    user = getattr(member, "user", None)
-    address = user.email if user is not None and user.is_active else member.email
+    if member is None:
+        # Not a member: no portal to link to; the address they gave, if any.
+        address, language, link = ticket.contact_email, settings.LANGUAGE_CODE, ""
+    else:
+        user = getattr(member, "user", None)
+        address = user.email if user is not None and user.is_active else member.email
+        language = user.language if user is not None else member.preferred_language
+        link = absolute_url("tickets:detail", args=[ticket.reference])
     if not address:
         return  # a member without e-mail is told by phone or letter
-    language = user.language if user is not None else member.preferred_language
     email_queue(
         to=address,
         template=template,
-        context={
-            "ticket": ticket,
-            "member": member,
-            "event": event,
-            "link": absolute_url("tickets:detail", args=[ticket.reference]),
-        },
+        context={"ticket": ticket, "member": member, "event": event, "link": link},
         language=language,
     )
 
@@ -265,11 +343,13 @@ def ticket_member_reply(
 ) -> TicketEvent:
     """A member writes to the office about their request (also answers a
     question to them: the ticket goes back to the handler)."""
-    if ticket.status == Status.CLOSED:
-        raise TicketError("closed")
+    if ticket.status in NO_MESSAGES:
+        raise TicketError(ticket.status)
     with transaction.atomic():
         event = events.event_member_reply(ticket=ticket, actor=user, body=body)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=user)
+        # The inbox marks it for every handler who has not looked since.
+        Ticket.objects.filter(pk=ticket.pk).update(member_activity_at=event.created_at)
         if ticket.status in (Status.WAITING, Status.RESOLVED):
             _status_set(ticket, Status.IN_PROGRESS, actor=user)
         else:
@@ -298,7 +378,10 @@ def _status_set(ticket: Ticket, status: str, *, actor: User) -> TicketEvent:
         fields.append("sla_paused_at")
     elif status != Status.WAITING and ticket.sla_paused_at is not None:
         fields += sla.moved_on(
-            ticket, paused_at=ticket.sla_paused_at, now=now, calendar=sla.calendar_current()
+            ticket,
+            paused_at=ticket.sla_paused_at,
+            now=now,
+            calendar=sla.calendar_for(ticket.sla_policy),  # the policy's clock
         )
         ticket.sla_paused_at = None
         fields.append("sla_paused_at")
@@ -315,8 +398,36 @@ def ticket_reopen(*, ticket: Ticket, user: User, reason: str) -> None:
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if not ticket.can_be_reopened():
             raise TicketError("not reopenable")
-        events.event_member_reply(ticket=ticket, actor=user, body=reason)
+        event = events.event_member_reply(ticket=ticket, actor=user, body=reason)
+        Ticket.objects.filter(pk=ticket.pk).update(member_activity_at=event.created_at)
         _status_set(ticket, Status.IN_PROGRESS, actor=user)
+
+
+def ticket_withdraw(*, ticket: Ticket, user: User, reason: str) -> TicketEvent:
+    """The member who filed a request takes it back while it is open
+    (received, in progress, or a question to them): it is finished, nobody
+    writes into it any more, and the handler is told as of a member's reply.
+    Only the filer, never a household partner (PermissionDenied); a request
+    that is finished already raises TicketError."""
+    if ticket.member_id is None or user.member_id != ticket.member_id:
+        raise PermissionDenied
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.is_finished():
+            raise TicketError(ticket.status)
+        old = ticket.status
+        now = timezone.now()
+        ticket.status = Status.WITHDRAWN
+        # Finished: no deadline runs any more, so a pause simply ends.
+        ticket.sla_paused_at = None
+        ticket.member_activity_at = now
+        ticket.version += 1
+        ticket.save(
+            update_fields=["status", "sla_paused_at", "member_activity_at", "version", "updated_at"]
+        )
+        event = events.event_withdrawn(ticket=ticket, actor=user, old=old, reason=reason, at=now)
+        _staff_notify(ticket, user=ticket.assignee, template="tickets/email/withdrawn", event=event)
+    return event
 
 
 class TicketConflict(TicketError):
@@ -364,6 +475,8 @@ def ticket_reply(
     ask the member a question (status "question to you")."""
     with transaction.atomic():
         ticket = _locked(ticket, expected_version)
+        if public and ticket.status == Status.WITHDRAWN:
+            raise TicketWithdrawn("withdrawn")
         record = events.event_reply if public else events.event_note
         event = record(ticket=ticket, actor=actor, body=body)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=actor)
@@ -380,7 +493,10 @@ def ticket_reply(
             if ticket.first_response_at is None:
                 ticket.first_response_at = ticket.office_activity_at
             ticket.save(update_fields=["office_activity_at", "first_response_at"])
-            _member_notify(ticket, template="tickets/email/reply", event=event)
+            # A question already went out as its own e-mail above; the reply
+            # notice on top sent the member two e-mails for one message.
+            if not ask_member:
+                _member_notify(ticket, template="tickets/email/reply", event=event)
         else:
             _bump(ticket)
     return event
@@ -528,17 +644,44 @@ def ticket_rate(*, ticket: Ticket, user: User, rating: int, comment: str) -> Non
         ticket.save(update_fields=["rating", "rating_comment", "updated_at"])
 
 
+def ticket_share(*, ticket: Ticket, user: User, shared: bool) -> bool:
+    """The filer lets the household see one of their personal requests
+    (bank details, a certificate …), or stops it again. The household is
+    whoever sees requests about the flat (Ticket.objects.visible_to_member):
+    the members on its current contract since before it was filed. Requests
+    about the flat are the household's anyway and stay so. Returns whether
+    anything changed: a second click writes no second event."""
+    if not ticket.is_filed_by(user):
+        raise TicketError("only the filer shares a request")
+    if ticket.request_type.shared_with_household:
+        raise TicketError("a request about the flat is the household's anyway")
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.shared_with_household == shared:
+            return False
+        ticket.shared_with_household = shared
+        ticket.save(update_fields=["shared_with_household", "updated_at"])
+        events.event_shared(ticket=ticket, actor=user, shared=shared)
+    return True
+
+
 def ticket_visit(*, ticket: Ticket, user: User) -> None:
-    """Remember that this member account has seen the ticket as it is now."""
-    TicketVisit.objects.update_or_create(
-        user=user, ticket=ticket, defaults={"seen_at": timezone.now()}
+    """Remember that this account has seen the ticket as it is now: a member
+    (the unread badge) or staff (the inbox marks news since their visit)."""
+    # One upsert: no savepoint and no lost race between two open tabs.
+    TicketVisit.objects.bulk_create(
+        [TicketVisit(user=user, ticket=ticket, seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user", "ticket"],
+        update_fields=["seen_at"],
     )
 
 
 def ticket_merge(*, source: Ticket, target: Ticket, actor: User, expected_version: int) -> None:
     """Fold a duplicate into another request of the same member: the
     duplicate is closed and points to the target, which the member sees."""
-    if source.pk == target.pk or source.member_id != target.member_id:
+    # Two requests without a member may be from two different people.
+    if source.pk == target.pk or source.member_id is None or source.member_id != target.member_id:
         raise TicketError("not mergeable")
     with transaction.atomic():
         source = _locked(source, expected_version)

@@ -22,6 +22,8 @@ urlpatterns = [
     path("<str:reference>/", views.request_detail, name="detail"),
     path("<str:reference>/wieder-oeffnen/", views.request_reopen, name="reopen"),
     path("<str:reference>/bewerten/", views.request_rate, name="rate"),
+    path("<str:reference>/teilen/", views.request_share, name="share"),
+    path("<str:reference>/zurueckziehen/", views.request_withdraw, name="withdraw"),
     path(
         "<str:reference>/dateien/<int:attachment_id>/",
         views.attachment_download,

@@ -1,7 +1,9 @@
 """The central inbox (“Bearbeitung”): every request a handler may see, in
-views (mine, my teams, triage, overdue, all), filtered, searched, sorted by
-due date and paged. The queries are tickets.inbox; this page adds the filter
-form, the bulk actions, the audit record of searches and the links."""
+views (mine, my teams, triage, overdue, all), filtered, searched, sorted
+(needs action first by default, or by due date, or newest first) and paged,
+each row marked when the member did something the handler has not seen yet.
+The queries are tickets.inbox; this page adds the filter form, the bulk
+actions, the audit record of searches and the links."""
 
 from functools import partial
 
@@ -21,7 +23,7 @@ from backoffice.forms import BulkForm
 from cooperative.models import Building
 from core.decorators import staff_required
 from tickets import services
-from tickets.inbox import NOBODY, InvalidCursor, inbox_page
+from tickets.inbox import NOBODY, SORTS, InvalidCursor, inbox_page
 from tickets.models import Channel, RequestType, Status, Ticket
 
 # Labels for the codes of tickets.inbox (VIEWS, SORTS, AGES), in its order.
@@ -32,9 +34,16 @@ VIEWS = {
     "overdue": gettext_lazy("Overdue"),
     "all": gettext_lazy("All requests"),
 }
-SORTS = {
+SORT_LABELS = {
+    "action": gettext_lazy("Needs action: emergencies, news from the member, due soonest"),
     "due": gettext_lazy("Due date, earliest first"),
     "newest": gettext_lazy("Newest first"),
+}
+# The same orders, short, for the links above the list.
+SORT_LINKS = {
+    "action": gettext_lazy("Needs action"),
+    "due": gettext_lazy("Due date"),
+    "newest": gettext_lazy("Newest"),
 }
 AGES = {
     "today": gettext_lazy("today"),
@@ -88,7 +97,7 @@ class InboxFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(
         label=gettext_lazy("Sort by"),
-        choices=list(SORTS.items()),
+        choices=[(code, SORT_LABELS[code]) for code in SORTS],
         required=False,
         error_messages={"invalid_choice": gettext_lazy("Choose a sort order from the list.")},
     )
@@ -150,7 +159,7 @@ def _listing(request) -> dict:
     form.is_valid()
     data = form.cleaned_data
     query = data.get("q", "").strip()
-    sort = data.get("sort") or "due"
+    sort = data.get("sort") or SORTS[0]
     page_of = partial(
         inbox_page,
         user=request.user,
@@ -188,10 +197,9 @@ def _listing(request) -> dict:
 
     params = form.valid_params()
     filters = [name for name in params if name not in ("q", "sort")]
-    # The filter panel stays open while a filter applies or needs correcting.
-    filters_open = bool(
-        filters or params.get("sort") == "newest" or set(form.errors) - {"q", "__all__"}
-    )
+    # The filter panel stays open while a filter applies or needs correcting
+    # (not for another sort order: the links above the list show that one).
+    filters_open = bool(filters or set(form.errors) - {"q", "__all__"})
     tabs = [
         {
             "name": name,
@@ -206,7 +214,15 @@ def _listing(request) -> dict:
         "form": form,
         "view": view,
         "view_label": VIEWS[view],
-        "sort_label": SORTS[sort],
+        "sort_label": SORT_LABELS[sort],
+        "sorts": [
+            {
+                "label": SORT_LINKS[code],
+                "url": _url({**params, "view": view, "sort": code}),
+                "current": code == sort,
+            }
+            for code in SORTS
+        ],
         "tabs": tabs,
         "tickets": page.rows,
         "first_url": _url({**params, "view": view}) if after else None,

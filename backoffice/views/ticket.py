@@ -1,15 +1,23 @@
 """Working on one request: read, reply, note, change status, assign."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import access_record
-from backoffice.forms import AssignForm, ReferenceForm, ReplyForm, RerouteForm, StatusForm
+from backoffice.forms import (
+    AssignForm,
+    IbanRevealForm,
+    ReferenceForm,
+    ReplyForm,
+    RerouteForm,
+    StatusForm,
+)
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
 from members.models import Contract
@@ -57,6 +65,8 @@ def _canned(ticket):
 
 
 def _member_language(ticket) -> str:
+    if ticket.member is None:
+        return settings.LANGUAGE_CODE  # not a member: the office's language
     user = getattr(ticket.member, "user", None)
     return user.language if user is not None else ticket.member.preferred_language
 
@@ -145,6 +155,14 @@ def ticket_detail(request, reference):
                     messages.success(request, _("The responsibility has been changed."))
             except services.TicketConflict:
                 form.add_error(None, CONFLICT)
+            except services.TicketWithdrawn:
+                form.add_error(
+                    None,
+                    _(
+                        "The member has withdrawn this request, so it takes no more replies. "
+                        "Your text is still in the form: you can save it as an internal note."
+                    ),
+                )
             except services.TicketError:
                 form.add_error(None, _("This change is not possible for this request."))
             else:
@@ -154,8 +172,10 @@ def ticket_detail(request, reference):
             request=request,
             action="view",
             subject=f"{ticket.reference}",
-            members=[ticket.member],
+            members=[ticket.member] if ticket.member else None,
         )
+        # The inbox marks what the member did after this look (per handler).
+        services.ticket_visit(ticket=ticket, user=request.user)
     if request.method == "POST":
         # Show the latest state (a conflict means it moved on), input kept.
         ticket = get_ticket_for_staff(request.user, reference)
@@ -171,6 +191,8 @@ def ticket_detail(request, reference):
         .select_related("unit__building__estate")
         .prefetch_related("members")
         .first()
+        if ticket.member
+        else None
     )
     # Other open requests of the member and linked requests in one query.
     linked = Ticket.related.through.objects.filter(
@@ -179,12 +201,17 @@ def ticket_detail(request, reference):
     nearby = list(
         Ticket.objects.visible_to_staff(request.user)
         .exclude(pk=ticket.pk)
-        .filter((Q(member=ticket.member) & open_condition()) | Exists(linked))
+        # Without a member there are no "other requests of the member".
+        .filter((Q(member=ticket.member, member__isnull=False) & open_condition()) | Exists(linked))
         .annotate(is_related=Exists(linked))
         .select_related("request_type")
         .order_by("-created_at")[:30]
     )
-    other_open = [t for t in nearby if t.member_id == ticket.member_id and not t.is_finished()]
+    other_open = [
+        t
+        for t in nearby
+        if ticket.member_id and t.member_id == ticket.member_id and not t.is_finished()
+    ]
     related = [t for t in nearby if t.is_related]
     return render(
         request,
@@ -244,3 +271,32 @@ def attachment_download(request, reference, attachment_id):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@staff_required
+@require_POST
+def ticket_iban(request, reference):
+    """The request's answers with the IBAN in full, for this one response:
+    the work page shows it masked. Only with a reason, which the access log
+    keeps with who asked (DSGVO accountability); without one, the form
+    again, with what was typed."""
+    ticket = get_ticket_for_staff(request.user, reference)
+    form = IbanRevealForm(request.POST)
+    revealed = form.is_valid() and ticket.has_iban()
+    if revealed:
+        access_record(
+            request=request,
+            action="view",
+            subject=f"{ticket.reference} IBAN: {form.cleaned_data['reason']}",
+            members=[ticket.member] if ticket.member else None,
+        )
+    return render(
+        request,
+        "backoffice/ticket_iban.html",
+        {
+            "ticket": ticket,
+            "form": form,
+            "revealed": revealed,
+            "answers": ticket.answer_rows(full_iban=revealed),
+        },
+    )

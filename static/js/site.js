@@ -164,3 +164,25 @@ document.addEventListener("DOMContentLoaded", function () {
       });
   });
 });
+
+// Photo picker: the file input is visually hidden behind its big label, so
+// the names of the chosen files are listed under it (and read out).
+// Without the script the files are still sent and listed on the next page.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("[data-file-picker] input[type='file']")) { return; }
+  var chosen = input.closest("[data-file-picker]").querySelector("[data-file-names]");
+  chosen.textContent = "";
+  if (!input.files || !input.files.length) { return; }
+  var title = document.createElement("p");
+  title.textContent = chosen.getAttribute("data-label");
+  var list = document.createElement("ul");
+  list.className = "file-list";
+  Array.prototype.forEach.call(input.files, function (file) {
+    var item = document.createElement("li");
+    item.textContent = file.name;
+    list.appendChild(item);
+  });
+  chosen.appendChild(title);
+  chosen.appendChild(list);
+});

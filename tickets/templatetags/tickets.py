@@ -40,3 +40,15 @@ def sla_step(step: str) -> str:
         "resolution_warning": _("Due soon: the handler was warned."),
         "resolution_breach": _("Overdue: the team lead was told."),
     }.get(step, step)
+
+
+@register.filter
+def images(attachments) -> list:
+    """The pictures among a list of attachments: shown as thumbnails."""
+    return [a for a in attachments if a.content_type.startswith("image/")]
+
+
+@register.filter
+def documents(attachments) -> list:
+    """The attachments that are not pictures: listed by name."""
+    return [a for a in attachments if not a.content_type.startswith("image/")]
