@@ -28,6 +28,7 @@ from tickets.services import (
     ticket_reply,
     ticket_visit,
     ticket_withdraw,
+    tickets_bulk_status,
 )
 
 pytestmark = pytest.mark.django_db
@@ -536,3 +537,29 @@ def test_a_photo_is_kept_with_a_withdrawn_request(cast):
     ticket_member_reply(ticket=ticket, user=cast.alice, body="Foto", files=[file_clean(photo())])
     ticket_withdraw(ticket=ticket, user=cast.alice, reason="")
     assert ticket.attachments.count() == 1
+
+
+def test_a_bulk_status_change_leaves_withdrawn_requests_alone(cast):
+    withdrawn, open_one = ticket_create(), ticket_create()
+    ticket_withdraw(ticket=withdrawn, user=cast.alice, reason="")
+    withdrawn.refresh_from_db()
+    mails = OutboundEmail.objects.count()
+    outcome = tickets_bulk_status(
+        selection=[(withdrawn, withdrawn.version), (open_one, open_one.version)],
+        actor=cast.hanna,
+        status=Status.RESOLVED,
+    )
+    assert outcome.skipped == [withdrawn.reference]
+    assert outcome.changed == [open_one.reference]
+    withdrawn.refresh_from_db()
+    assert withdrawn.status == Status.WITHDRAWN
+    # Only the member of the request that was really settled hears of it.
+    assert OutboundEmail.objects.count() == mails + 1
+
+
+def test_the_handler_is_told_who_of_the_household_wrote(cast):
+    ticket = ticket_create(assignee=cast.hanna)  # a repair report: the household's
+    ticket_member_reply(ticket=ticket, user=cast.bob, body="Ich bin ab 14 Uhr zu Hause.")
+    mail = OutboundEmail.objects.filter(to=cast.hanna.email).latest("pk")
+    assert mail.body.startswith(f"{cast.bob.member.full_name} ")
+    assert cast.alice.member.full_name not in mail.body

@@ -622,12 +622,14 @@ def tickets_bulk_status(
     *, selection: Sequence[tuple[Ticket, int]], actor: User, status: str
 ) -> BulkOutcome:
     """Set several tickets to one status; each member hears of resolution as
-    with a single change. Closed tickets and those already in that status
-    are skipped."""
+    with a single change. Closed and withdrawn tickets and those already in
+    that status are skipped."""
 
     def change(ticket: Ticket, version: int) -> None:
-        if ticket.status == Status.CLOSED:
-            raise TicketError("closed")  # reopening is a deliberate, single act
+        # Reopening is a deliberate, single act; a bulk "resolved" must not
+        # tell a member who withdrew that their request was settled.
+        if ticket.status in (Status.CLOSED, Status.WITHDRAWN):
+            raise TicketError("finished")
         ticket_status_change(ticket=ticket, actor=actor, status=status, expected_version=version)
 
     return _bulk(selection, change)
