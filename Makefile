@@ -56,10 +56,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+# Then the rig (bench/rig.py): gunicorn + wrk at 100,000 requests, on SQLite
+# and on PostgreSQL (TEST_DATABASE_URL's server, database genoportal_bench).
+bench: messages
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
 	$(BIN)/python bench/member_pages.py
+	$(BIN)/python bench/rig.py --scale 100k
 
 clean:
 	rm -rf var/genoportal.sqlite3* var/mail
