@@ -9,9 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts import roles
 from audit.models import AccessLog
 from backoffice.forms import BulkForm
 from cooperative.models import Building, Estate
+from demo.cast import staff_ensure
 from members.models import Member
 from routing.models import Team
 from tests.browser import PHONE, assert_accessible, assert_fits_width
@@ -815,6 +817,25 @@ def test_the_query_count_does_not_grow_with_the_tickets(
     with CaptureQueriesContext(connection) as default_view:
         client.get(URL)
     assert len(default_view) <= 12
+
+
+def test_the_query_count_does_not_grow_with_the_staff(client, cast, leak):
+    # The handler filter lists every active staff member by name: one query
+    # for all of them, however many there are (it once loaded each
+    # person's member link on its own).
+    ticket_create(request_type=leak, member=cast.alice.member, assignee=cast.hanna)
+    client.force_login(cast.hanna)
+    client.get(URL)  # warm up: session, caches
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for i in range(15):
+        staff_ensure(f"kollegin{i}@example.org", f"Kollegin{i}", "Test", roles.HANDLER)
+    assert queries() == few
 
 
 # A real browser --------------------------------------------------------------------

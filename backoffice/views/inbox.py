@@ -119,7 +119,7 @@ class InboxFilterForm(forms.Form):
         self.fields["building"].choices = [ANY, *((str(b.pk), str(b)) for b in buildings)]
         staff = (
             User.objects.filter(is_staff=True, is_active=True)
-            .only("first_name", "last_name", "email")
+            .only("first_name", "last_name", "email", "member")
             .order_by("first_name", "last_name", "pk")
         )
         # Shared with the bulk form on the same page: one query for both.

@@ -194,15 +194,19 @@ def ticket_detail(request, reference):
         if ticket.member
         else None
     )
-    # Other open requests of the member and linked requests in one query.
-    linked = Ticket.related.through.objects.filter(
-        from_ticket_id=ticket.pk, to_ticket_id=OuterRef("pk")
-    )
+    # Other open requests of the member and linked requests in one query:
+    # the two id sets as a UNION (each an index scan), not an OR with a
+    # subquery, which would make the database test every ticket.
+    links = Ticket.related.through.objects.filter(from_ticket_id=ticket.pk)
+    linked = links.filter(to_ticket_id=OuterRef("pk"))
+    ids = links.order_by().values("to_ticket_id")
+    if ticket.member_id:  # without a member there are no "other requests of the member"
+        own = Ticket.objects.filter(open_condition(), member_id=ticket.member_id)
+        ids = own.order_by().values("pk").union(ids)
     nearby = list(
         Ticket.objects.visible_to_staff(request.user)
         .exclude(pk=ticket.pk)
-        # Without a member there are no "other requests of the member".
-        .filter((Q(member=ticket.member, member__isnull=False) & open_condition()) | Exists(linked))
+        .filter(pk__in=ids)
         .annotate(is_related=Exists(linked))
         .select_related("request_type")
         .order_by("-created_at")[:30]
