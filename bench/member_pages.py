@@ -49,6 +49,7 @@ import os
 import random
 import secrets
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -181,8 +182,6 @@ def prepare_database(url: str | None, workdir: Path) -> str:
     override_settings(STORAGES=storages).enable()
     call_command("migrate", verbosity=0)
     if connection.vendor == "sqlite":
-        import sqlite3
-
         return f"SQLite {sqlite3.sqlite_version}"
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
