@@ -56,13 +56,16 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Then the rig (bench/rig.py): gunicorn + wrk at 100,000 requests, on SQLite
-# and on PostgreSQL (TEST_DATABASE_URL's server, database genoportal_bench).
+# Then the rig (bench/rig.py): gunicorn + wrk at 100,000 and 1,000,000
+# requests, each on SQLite and on PostgreSQL (TEST_DATABASE_URL's server,
+# database genoportal_bench); one table per database and scale, JSON in
+# var/bench/. `make bench BENCH_SCALES=100k` for the quicker half (~10 min).
+BENCH_SCALES ?= 100k 1m
 bench: messages
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
 	$(BIN)/python bench/member_pages.py
-	$(BIN)/python bench/rig.py --scale 100k
+	for scale in $(BENCH_SCALES); do $(BIN)/python bench/rig.py --scale $$scale || exit 1; done
 
 clean:
 	rm -rf var/genoportal.sqlite3* var/mail

@@ -27,5 +27,11 @@ class AccountBackend(ModelBackend):
             ),
             output_field=BooleanField(),
         )
-        user = User.objects.annotate(second_step_row=needs).filter(pk=user_id).first()
+        # The member row in the same query: every member page needs it.
+        user = (
+            User.objects.annotate(second_step_row=needs)
+            .select_related("member")
+            .filter(pk=user_id)
+            .first()
+        )
         return user if user is not None and self.user_can_authenticate(user) else None

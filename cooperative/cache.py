@@ -5,6 +5,7 @@ within a minute."""
 from django.core.cache import cache
 
 from cooperative.models import Cooperative
+from core.request_cache import request_cached
 
 CACHE_KEY = "genoportal:cooperative"
 CACHE_SECONDS = 60
@@ -21,3 +22,11 @@ def cooperative_cached() -> Cooperative:
 
 def cooperative_cache_clear() -> None:
     cache.delete(CACHE_KEY)
+
+
+def cooperative_current() -> Cooperative:
+    """The row as it is now, read once per request (core.request_cache):
+    for what decides something — deadlines, emergency words, the sender of
+    an e-mail — where a minute-old copy will not do, but one filing need
+    not read it four times."""
+    return request_cached("cooperative", Cooperative.objects.current)

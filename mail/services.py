@@ -2,7 +2,7 @@ from django.db import transaction
 from django.template import Context, Engine
 from django.utils import translation
 
-from cooperative.models import Cooperative
+from cooperative.cache import cooperative_current
 from mail.models import OutboundEmail
 from mail.tasks import email_deliver
 
@@ -20,7 +20,7 @@ def _render_text(name: str, context: dict) -> str:
 def email_queue(*, to: str, template: str, context: dict, language: str) -> OutboundEmail:
     """Render `template` (…_subject.txt / …_body.txt) in the recipient's language,
     store it in the outbox and deliver it once the surrounding transaction commits."""
-    context = {"cooperative": Cooperative.objects.current(), **context}
+    context = {"cooperative": cooperative_current(), **context}
     with translation.override(language):
         subject = _render_text(f"{template}_subject.txt", context).strip()
         body = _render_text(f"{template}_body.txt", context)

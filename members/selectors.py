@@ -2,7 +2,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, Subquery
 from django.utils import timezone
 
 from cooperative.models import Building, Unit
@@ -242,3 +242,20 @@ def member_for_call(member_number: str) -> MemberHit | None:
         Member.objects.filter(member_number=member_number), today
     ).first()
     return _hit(member, today) if member else None
+
+
+def contract_with_household(member) -> Contract | None:
+    """The member's current contract (the latest, if several) with its flat,
+    building, estate and, as `household`, everyone on it: one query, a row
+    per person on the contract."""
+    latest = Contract.objects.current().filter(members=member).values("pk")[:1]
+    rows = list(
+        ContractMember.objects.filter(contract=Subquery(latest))
+        .select_related("member", "contract__unit__building__estate")
+        .order_by("member__last_name", "member__first_name", "member__member_number")
+    )
+    if not rows:
+        return None
+    contract = rows[0].contract
+    contract.household = [row.member for row in rows]
+    return contract

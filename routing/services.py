@@ -5,6 +5,7 @@ policy into deadlines. It returns decisions and moments and writes only its
 own rows (a team's round-robin position); `tickets.route` applies them to a
 ticket and writes its history."""
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Mapping
 
@@ -121,11 +122,20 @@ def route_decide(
     requests filed at the same moment still take turns; round robin's
     position is stored on the team."""
     rules = rules_active()
-    decision = decide(facts, rules, staff_state(today=today, open_counts=open_counts()), fallback)
+    staff = staff_state(today=today, open_counts=open_counts())
+    decision = decide(facts, rules, staff, fallback)
     strategy = next((r.strategy for r in rules if r.id == decision.rule_id), None)
     if strategy in (ROUND_ROBIN, LEAST_OPEN):
         Team.objects.select_for_update().filter(pk=decision.team_id).first()
-        staff = staff_state(today=today, open_counts=open_counts())
+        # Read again what a request filed at the same moment changes: the
+        # workloads and whose turn it is. Teams, absences and estates stay
+        # as read a moment ago (an admin's edit in between counts from the
+        # next request on).
+        staff = dataclasses.replace(
+            staff,
+            open_counts=dict(open_counts()),
+            last_assignee=dict(Team.objects.values_list("pk", "last_assignee_id")),
+        )
         decision = decide(facts, rules, staff, fallback)
         if decision.handler_id is not None:
             Team.objects.filter(pk=decision.team_id).update(last_assignee_id=decision.handler_id)

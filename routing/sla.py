@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from cooperative.models import Cooperative
+from cooperative.cache import cooperative_current
 from routing.models import Clock
 from routing.worktime import WorkCalendar, calendar_default
 
@@ -21,7 +21,7 @@ _ZERO = datetime.timedelta(0)
 
 
 def calendar_current() -> WorkCalendar:
-    cooperative = Cooperative.objects.current()
+    cooperative = cooperative_current()
     state = cooperative.federal_state
     if cooperative.pk is None:
         return calendar_default(state=state)

@@ -9,7 +9,9 @@ from PIL import Image
 
 from routing.models import Team
 from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit
+from tests.factories import ticket_create
 from tickets.models import Status, Ticket
+from tickets.selectors import MEMBER_PAGE_SIZE
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +120,28 @@ def test_a_member_files_a_repair_report_by_keyboard_and_reads_the_answer(
     log_in(page, base, "alice@example.org", password)
     page.goto(base + f"/anliegen/{ticket.reference}/")
     assert "Wir schicken am Montag einen Maler." in page.locator("main").inner_text()
+
+
+def test_a_member_pages_through_a_long_history_by_keyboard_on_a_phone(
+    page, live_server, cast, password
+):
+    made = [ticket_create() for _ in range(MEMBER_PAGE_SIZE + 2)]
+    base = live_server.url
+    page.set_viewport_size(PHONE)
+    log_in(page, base, "alice@example.org", password)
+    page.goto(base + "/anliegen/")
+    main = page.locator("main")
+    assert main.locator(".ticket-list__item").count() == MEMBER_PAGE_SIZE
+    assert "Seite 1 von 2" in main.inner_text()
+    check_page(page)
+    tab_to(page, "a[rel=next]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/anliegen/?seite=2")
+    assert main.locator(".ticket-list__item").count() == 2
+    assert made[0].reference in main.inner_text()
+    check_page(page)
+    tab_to(page, "a[rel=prev]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/anliegen/?seite=1")

@@ -422,7 +422,10 @@ def test_the_query_count_stays_flat_with_3_or_30_requests(client, cast, leak):
     few = inbox_queries(client, cast, leak, 3)
     Ticket.objects.all().delete()
     many = inbox_queries(client, cast, leak, 30)
-    assert few == many <= 12
+    # Never more with more requests. One fewer with 30: the open ones fill
+    # the page, so the finished ones are not looked at (tickets.inbox).
+    assert many <= few <= 12
+    assert few - many <= 1
 
 
 # One e-mail per question ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Requests (Anliegen): the pre-made forms members fill in, the tickets they
 create, and the immutable history of every ticket."""
 
+import copy
 import datetime
 import uuid
 
@@ -9,7 +10,6 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import ADMIN
 from core.dates import date_long
 from core.models import TimeStampedModel
+from core.request_cache import request_cached
 from members.models import Contract, ContractMember
 from routing.models import Priority, Team
 from tickets.iban import iban_grouped, iban_masked
@@ -123,8 +124,17 @@ class RequestType(TimeStampedModel):
         return localized({"de": self.help_de, "en": self.help_en})
 
     def snapshot(self) -> list[dict]:
-        """The field definitions as plain data, stored on each ticket."""
-        return [field.as_definition() for field in self.fields.all()]
+        """The field definitions as plain data, stored on each ticket. Read
+        once per request (the review checks the answers against them, then
+        the ticket stores them); a copy each time, so no caller changes
+        another's."""
+
+        def read() -> list[dict]:
+            return [field.as_definition() for field in self.fields.all()]
+
+        if self.pk is None:
+            return read()
+        return copy.deepcopy(request_cached(("request_type_snapshot", self.pk), read))
 
 
 class FieldKind(models.TextChoices):
@@ -227,12 +237,16 @@ class Status(models.TextChoices):
 # the member reopen it for a while (Ticket.can_be_reopened). A request the
 # member withdrew is finished too, but there is nothing to rate.
 FINISHED = (Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN)
+# Every other status: what open_condition() asks for by name. A list to
+# look up, not "not finished": both databases seek a few values in an
+# index; a NOT IN reads past every finished request.
+OPEN = tuple(status for status in Status if status not in FINISHED)
 
 
 def open_condition() -> Q:
     """Not finished, as a Q to combine with others in one query;
     Ticket.objects.open() and Ticket.is_finished() say the same."""
-    return ~Q(status__in=FINISHED)
+    return Q(status__in=OPEN)
 
 
 def overdue_condition(now: datetime.datetime) -> Q:
@@ -240,9 +254,13 @@ def overdue_condition(now: datetime.datetime) -> Q:
     response past that deadline. As a Q so the inbox counts it in the one
     query that counts every tab; Ticket.is_overdue is the same rule for a
     loaded row."""
-    return open_condition() & (
-        Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)
-    )
+    return open_condition() & late_condition(now)
+
+
+def late_condition(now: datetime.datetime) -> Q:
+    """The deadline part of overdue_condition, for queries that already
+    keep to open requests."""
+    return Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)
 
 
 class Channel(models.TextChoices):
@@ -256,6 +274,40 @@ class Channel(models.TextChoices):
     API = "api", _("interface")
 
 
+def household_places(member) -> list[tuple[int, datetime.datetime]]:
+    """The flats whose household requests `member` sees — those of the
+    contracts the member holds today — each with the moment from which on:
+    local midnight of the contract's start, or of the day the member joined
+    a running contract (a request filed at 00:30 on moving day is the new
+    tenant's). Read once per request (core.request_cache): the badge, the
+    list and the request page all filter by the same few rows."""
+    return request_cached(("household_places", member.pk), lambda: _household_places(member))
+
+
+def _household_places(member) -> list[tuple[int, datetime.datetime]]:
+    first: dict[int, datetime.date] = {}
+    rows = ContractMember.objects.filter(
+        member=member, contract__in=Contract.objects.current()
+    ).values_list("contract__unit_id", "joined", "contract__start")
+    for unit_id, joined, start in rows:
+        since = joined or start
+        first[unit_id] = min(first.get(unit_id, since), since)
+    return [
+        (unit_id, timezone.make_aware(datetime.datetime.combine(since, datetime.time.min)))
+        for unit_id, since in sorted(first.items())
+    ]
+
+
+def unread_condition(user) -> Q:
+    """News for the member account `user`: the office did something the
+    member can see after the account last looked (TicketVisit). A Q over a
+    ticket row, for a count (the badge) or a column (is_new) alike."""
+    seen = TicketVisit.objects.filter(
+        user=user, ticket=models.OuterRef("pk"), seen_at__gte=models.OuterRef("office_activity_at")
+    )
+    return Q(office_activity_at__isnull=False) & ~Q(models.Exists(seen))
+
+
 class TicketQuerySet(models.QuerySet):
     def visible_to_member(self, member) -> "TicketQuerySet":
         """A member's own tickets, and the household's tickets about the flat
@@ -265,32 +317,16 @@ class TicketQuerySet(models.QuerySet):
         or a new partner starts with a clean slate; nothing personal of the
         partner's unless shared.
 
-        One query. The two kinds are a UNION of two index scans (own: the
-        member index; household: the unit index), matched by primary key:
-        an OR of the two would make PostgreSQL read every ticket."""
-        places = ContractMember.objects.filter(
-            member=member, contract__in=Contract.objects.current()
-        )
-        # The local date the request was filed, against the day the member
-        # is on the contract (a date): a request filed at 00:30 on moving
-        # day is the new tenant's.
-        filed_on = TruncDate(
-            models.ExpressionWrapper(
-                models.OuterRef("created_at"), output_field=models.DateTimeField()
-            )
-        )
-        since = places.annotate(since=Coalesce("joined", "contract__start")).filter(
-            contract__unit=models.OuterRef("unit_id"), since__lte=filed_on
-        )
-        household = Ticket.objects.filter(
-            models.Exists(since),
-            shared_with_household=True,
-            unit__in=places.values("contract__unit_id"),
-        )
-        own = Ticket.objects.filter(member=member)
-        return self.filter(
-            pk__in=own.order_by().values("pk").union(household.order_by().values("pk"))
-        )
+        The flats and their first days are read first (household_places, a
+        few rows, once per request) and go into the query as values: an OR
+        of plain conditions, which both databases answer from the member
+        and the unit index (PostgreSQL: a BitmapOr; SQLite: its OR
+        optimisation). A correlated subquery in the OR made PostgreSQL read
+        every ticket, and the UNION that replaced it made SQLite do so."""
+        visible = Q(member=member)
+        for unit_id, since in household_places(member):
+            visible |= Q(unit_id=unit_id, shared_with_household=True, created_at__gte=since)
+        return self.filter(visible)
 
     def visible_to_staff(self, user) -> "TicketQuerySet":
         """Handlers see their teams' tickets, those assigned to them and the
@@ -300,22 +336,18 @@ class TicketQuerySet(models.QuerySet):
         if user.is_superuser:
             return self
         # Subqueries, not joins: no duplicate rows, and the admin check costs
-        # no extra query.
+        # no extra query. None of them refers to the ticket row, so each is
+        # answered once per query, not once per ticket, and the conditions
+        # on the ticket's own columns stay open to its indexes.
         is_admin = models.Exists(Group.objects.filter(name=ADMIN, user=user))
-        in_team = models.Exists(
-            Team.members.through.objects.filter(team_id=models.OuterRef("team_id"), user_id=user.pk)
-        )
+        my_teams = Team.objects.with_member(user).values("pk")
         return self.filter(
-            is_admin | in_team | Q(team__lead=user) | Q(assignee=user) | Q(team__isnull=True)
+            is_admin | Q(team__in=my_teams) | Q(assignee=user) | Q(team__isnull=True)
         )
 
     def unread_for(self, user) -> "TicketQuerySet":
         """Tickets where the office did something the member has not seen yet."""
-        seen = TicketVisit.objects.filter(user=user, ticket=models.OuterRef("pk"))
-        return self.visible_to_member(user.member).filter(
-            Q(office_activity_at__isnull=False),
-            ~models.Exists(seen.filter(seen_at__gte=models.OuterRef("office_activity_at"))),
-        )
+        return self.visible_to_member(user.member).filter(unread_condition(user))
 
     def open(self) -> "TicketQuerySet":
         return self.filter(open_condition())
@@ -501,8 +533,31 @@ class Ticket(TimeStampedModel):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["member", "-created_at"]),
-            models.Index(fields=["status", "team"]),
             models.Index(fields=["assignee", "status"]),
+            # Open requests are a few percent of all and what the inbox
+            # counts and lists; status first, so a lookup of the open
+            # statuses (open_condition) skips years of finished requests.
+            # A handler's open work, by deadline:
+            models.Index(fields=["status", "assignee", "due_at"], name="ticket_status_assignee"),
+            # Every column the inbox counts read: they are answered from the
+            # index alone.
+            models.Index(
+                fields=[
+                    "status",
+                    "team",
+                    "assignee",
+                    "due_at",
+                    "first_response_due_at",
+                    "first_response_at",
+                ],
+                name="ticket_status_team",
+            ),
+            models.Index(fields=["status", "due_at"], name="ticket_status_due"),
+            # The few requests that name who got in touch, for the search
+            # (tickets.search.HAS_CONTACT_NAME says the same condition).
+            models.Index(
+                fields=["contact_name"], condition=~Q(contact_name=""), name="ticket_contact_name"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
-from cooperative.models import Cooperative
+from cooperative.cache import cooperative_current
 from routing.classifier import suggest
 from routing.decide import Decision, Facts, Fallback, decide, normalise
 from routing.models import Priority
@@ -150,7 +150,7 @@ def _raised(ticket: Ticket, decision: Decision, reason: dict) -> tuple[str, int 
         raised = {"priority": chosen, "by": "option", "de": option["de"], "en": option["en"]}
     if priority != Priority.EMERGENCY:
         # The member saw "please call now" for such a text and sent anyway.
-        words = Cooperative.objects.current().emergency_words
+        words = cooperative_current().emergency_words
         found = [
             r.text
             for r in emergency_reasons(answers=answers, definitions=definitions, words=words)

@@ -38,11 +38,11 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorExact, SearchVectorField
 from django.db import connections
-from django.db.models import F, Func, IntegerField, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.lookups import Exact
 
-from tickets.models import Ticket, TicketEvent
+from members.models import Member
+from tickets.models import RequestType, Ticket, TicketEvent
 
 # A reference typed in full: the fastest and most common search.
 REFERENCE = re.compile(r"A-\d{4}-\d{6}", re.IGNORECASE)
@@ -52,13 +52,12 @@ WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 8
 FTS_MATCH = "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s"
 
-NAME_FIELDS = (
-    "member__first_name",
-    "member__last_name",
-    "contact_name",  # who got in touch: a partner, or someone who is not a member
-    "request_type__name_de",
-    "request_type__name_en",
-)
+# Who got in touch (a partner, or someone who is not a member), for the few
+# requests that name one: literal SQL, the condition of the partial index
+# ticket_contact_name (Ticket.Meta), so that SQLite can use it.
+# The column unqualified: it is read in a subquery, where the ticket table
+# has an alias (qualified, it named the outer query's row, once per row).
+HAS_CONTACT_NAME = RawSQL("""NOT ("contact_name" = '')""", [], output_field=BooleanField())
 
 
 class GermanVector(Func):
@@ -73,7 +72,13 @@ def ticket_search(queryset: QuerySet, query: str) -> QuerySet:
     """The tickets of `queryset` that match `query` (see the module docstring).
 
     A complete reference short-circuits to an exact match. An empty query
-    changes nothing; a query without any letter or digit finds nothing."""
+    changes nothing; a query without any letter or digit finds nothing.
+
+    Each word is a set of ticket ids, the UNION of one lookup per place it
+    may be found, each answered by an index (the text indexes, the member,
+    request type and contact name indexes); the words narrow the tickets
+    one after the other. One OR over all places, joins included, made both
+    databases read every ticket for every search."""
     query = (query or "").strip()
     if not query:
         return queryset
@@ -83,37 +88,77 @@ def ticket_search(queryset: QuerySet, query: str) -> QuerySet:
     if not words:
         return queryset.none()
     vendor = connections[queryset.db].vendor
-    condition = Q()
+    if vendor == "postgresql":
+        # A stop word ("die", "und") has no lexeme left and would match
+        # nothing; it is skipped instead, as a search engine would.
+        words = [word for word in words if word not in _stop_words(words, queryset.db)] or words
     for word in words:
-        condition &= _word_matches(word, vendor)
-    # A partial reference with its dashes ("2026-0001") also matches as a whole.
-    return queryset.filter(Q(reference__icontains=query) | condition)
+        queryset = queryset.filter(pk__in=_word_ids(word, vendor))
+    return queryset
 
 
-def _word_matches(word: str, vendor: str) -> Q:
-    found = Q(reference__icontains=word) | Q(member__member_number__istartswith=word)
-    for variant in _case_variants(word, vendor):
-        for field in NAME_FIELDS:
-            found |= Q(**{f"{field}__icontains": variant})
+def _stop_words(words: list[str], using: str) -> set[str]:
+    """The words PostgreSQL's German configuration drops. Asked once per
+    word and process (the configuration does not change while it runs),
+    the words not known yet in one query."""
+    unknown = [word for word in dict.fromkeys(words) if word not in _STOP_WORD]
+    if unknown:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join(["numnode(to_tsquery('german', %s))"] * len(unknown)),
+                [f"{word}:*" for word in unknown],
+            )
+            sizes = cursor.fetchone()
+        if len(_STOP_WORD) > STOP_WORD_MEMORY:
+            _STOP_WORD.clear()  # a bound, for a process that runs for months
+        _STOP_WORD.update({word: size == 0 for word, size in zip(unknown, sizes, strict=True)})
+    return {word for word in words if _STOP_WORD.get(word)}
+
+
+STOP_WORD_MEMORY = 10_000
+_STOP_WORD: dict[str, bool] = {}
+
+
+def _word_ids(word: str, vendor: str) -> QuerySet:
+    """The ids of the tickets in which `word` is found somewhere."""
+    variants = _case_variants(word, vendor)
+    names = Q(member_number__istartswith=word)
+    for variant in variants:
+        names |= Q(first_name__icontains=variant) | Q(last_name__icontains=variant)
+    types = Q()
+    contact = Q()
+    for variant in variants:
+        types |= Q(name_de__icontains=variant) | Q(name_en__icontains=variant)
+        contact |= Q(contact_name__icontains=variant)
+    branches = [
+        Ticket.objects.filter(member__in=Member.objects.filter(names).values("pk")),
+        Ticket.objects.filter(request_type__in=RequestType.objects.filter(types).values("pk")),
+        # Few requests have a contact name: its partial index (Ticket.Meta)
+        # holds just those. The condition is literal SQL, written as the
+        # index's, so that SQLite, which cannot match a bound parameter
+        # against an index condition, uses it too.
+        Ticket.objects.filter(HAS_CONTACT_NAME, contact),
+    ]
+    if any(character.isdigit() for character in word):
+        # Part of a reference ("2026", "000123"): only words with a digit.
+        branches.append(Ticket.objects.filter(reference__icontains=word))
     if vendor == "postgresql":
         tsquery = SearchQuery(f"{word}:*", config="german", search_type="raw")
-        found |= Q(
-            pk__in=Ticket.objects.filter(SearchVectorExact(GermanVector(F("answers")), tsquery))
+        branches.append(
+            Ticket.objects.filter(SearchVectorExact(GermanVector(F("answers")), tsquery))
         )
-        found |= Q(
-            pk__in=TicketEvent.objects.filter(
-                SearchVectorExact(GermanVector(F("body")), tsquery)
-            ).values("ticket_id")
-        )
-        # A stop word has no lexeme left and would match nothing; it is
-        # skipped instead, as a search engine would.
-        found |= Q(Exact(Func(tsquery, function="numnode", output_field=IntegerField()), 0))
+        events = TicketEvent.objects.filter(SearchVectorExact(GermanVector(F("body")), tsquery))
+        text = [events.order_by().values("ticket_id")]  # their tickets' ids
     elif vendor == "sqlite":
         # Constant SQL; the word (letters and digits only) is a parameter.
-        found |= Q(pk__in=RawSQL(FTS_MATCH, [f'"{word}"*']))  # noqa: S611
+        text = [Ticket.objects.filter(pk__in=RawSQL(FTS_MATCH, [f'"{word}"*']))]  # noqa: S611
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise NotImplementedError(vendor)
-    return found
+    ids = [branch.order_by().values("pk") for branch in branches]
+    if vendor == "sqlite":
+        ids += [branch.order_by().values("pk") for branch in text]
+        text = []
+    return ids[0].union(*ids[1:], *text)
 
 
 def _case_variants(word: str, vendor: str) -> list[str]:

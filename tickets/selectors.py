@@ -1,6 +1,18 @@
 import datetime
+from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    Max,
+    Prefetch,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -14,6 +26,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     open_condition,
+    unread_condition,
 )
 
 
@@ -77,8 +90,9 @@ def tickets_open_for_member(member, *, limit: int, user: User | None = None) -> 
     `limit` too, and `is_new`: office activity the account `user` has not
     seen (the rule of Ticket.objects.unread_for)."""
     since = timezone.now() - datetime.timedelta(days=REOPEN_DAYS)
+    # The rows are the member's already: the unread rule on the row alone.
     is_new = (
-        Exists(Ticket.objects.unread_for(user).filter(pk=OuterRef("pk")))
+        ExpressionWrapper(unread_condition(user), output_field=BooleanField())
         if user is not None
         else Value(False)
     )
@@ -92,6 +106,65 @@ def tickets_open_for_member(member, *, limit: int, user: User | None = None) -> 
         )
         .select_related("request_type")
         .order_by("finished_rank", "-created_at")[:limit]
+    )
+
+
+MEMBER_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """One page of "Meine Anliegen": its rows, which page of how many."""
+
+    tickets: list[Ticket]
+    number: int
+    count: int  # requests on all pages
+    pages: int
+
+
+def tickets_for_member_page(member, *, user: User, page: int) -> MemberPage:
+    """ "Meine Anliegen" (own and household), latest change first, a page of
+    MEMBER_PAGE_SIZE at a time, in one query: each row carries
+    `last_change` (the latest event the member may read: an internal note
+    moves nothing here), `is_new` (the badge's rule) and the number of all
+    rows (a window count). A page past the end is the last page (a bookmark
+    after requests were merged away), at most one query more."""
+    rows = (
+        Ticket.objects.visible_to_member(member)
+        .select_related("request_type", "member")
+        .only(
+            "reference",
+            "status",
+            "member_id",
+            "created_at",
+            "office_activity_at",
+            "request_type__name_de",
+            "request_type__name_en",
+            "member__first_name",
+            "member__last_name",
+            "member__title",
+        )
+        .annotate(
+            last_change=Max("events__created_at", filter=Q(events__public=True)),
+            is_new=ExpressionWrapper(unread_condition(user), output_field=BooleanField()),
+            total=Window(Count("pk")),
+        )
+        .order_by("-last_change", "-pk")
+    )
+    number = max(page, 1)
+    start = (number - 1) * MEMBER_PAGE_SIZE
+    tickets = list(rows[start : start + MEMBER_PAGE_SIZE])
+    if not tickets and number > 1:
+        count = Ticket.objects.visible_to_member(member).count()
+        number = max(1, -(-count // MEMBER_PAGE_SIZE))
+        start = (number - 1) * MEMBER_PAGE_SIZE
+        tickets = list(rows[start : start + MEMBER_PAGE_SIZE])
+    count = tickets[0].total if tickets else 0
+    return MemberPage(
+        tickets=tickets,
+        number=number,
+        count=count,
+        pages=max(1, -(-count // MEMBER_PAGE_SIZE)),
     )
 
 

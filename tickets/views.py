@@ -3,7 +3,7 @@
 import datetime
 
 from django.contrib import messages
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,12 +19,13 @@ from tickets import finder, services
 from tickets.emergency import emergency_reasons, needs_fire_brigade, needs_utility
 from tickets.forms import IbanField, RatingForm, ReplyForm, RequestForm
 from tickets.iban import iban_grouped
-from tickets.models import Attachment, Category, Channel, Status, Ticket, TicketDraft, TicketEvent
+from tickets.models import Attachment, Category, Channel, Status, TicketDraft, TicketEvent
 from tickets.selectors import (
     get_request_type_for_member,
     get_ticket_for_member,
     household_partners,
     request_types_for_member,
+    tickets_for_member_page,
 )
 
 
@@ -239,13 +240,12 @@ def draft_attachment_remove(request, slug, attachment_id):
 @member_required
 @require_GET
 def request_list(request):
-    tickets = (
-        Ticket.objects.visible_to_member(request.user.member)
-        .select_related("request_type", "team", "member")
-        .annotate(last_change=Max("events__created_at"))
-        .order_by("-last_change")
-    )
-    return render(request, "tickets/list.html", {"tickets": tickets})
+    try:
+        number = min(max(int(request.GET.get("seite", "1")), 1), 100_000)
+    except ValueError:
+        number = 1  # "?seite=zwei" from a hand-edited address: the first page
+    page = tickets_for_member_page(request.user.member, user=request.user, page=number)
+    return render(request, "tickets/list.html", {"page": page, "tickets": page.tickets})
 
 
 def _detail(

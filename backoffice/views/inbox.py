@@ -9,6 +9,7 @@ from functools import partial
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from audit.services import access_record
 from backoffice.forms import BulkForm
-from cooperative.models import Building
+from cooperative.models import Building, Estate
 from core.decorators import staff_required
 from tickets import services
 from tickets.inbox import NOBODY, SORTS, InvalidCursor, inbox_page
@@ -110,13 +111,32 @@ class InboxFilterForm(forms.Form):
             ANY,
             *((str(t.pk), t.name) for t in RequestType.objects.order_by("name_de")),
         ]
-        buildings = list(Building.objects.select_related("estate").order_by("street", "pk"))
-        estates = {b.estate_id: b.estate for b in buildings}
         self.fields["estate"].choices = [
             ANY,
-            *((str(e.pk), e.name) for e in sorted(estates.values(), key=lambda e: e.name)),
+            *(
+                (str(pk), name)
+                for pk, name in Estate.objects.order_by("name").values_list("pk", "name")
+            ),
         ]
-        self.fields["building"].choices = [ANY, *((str(b.pk), str(b)) for b in buildings)]
+        # The buildings of the chosen estate only (a cooperative has hundreds:
+        # one list of all of them made the page long and slow to read). A
+        # link with a building but no estate offers that building's estate.
+        estate, building = self._digits("estate"), self._digits("building")
+        if estate or building:
+            same_estate = (
+                Q(estate_id=estate)
+                if estate
+                else Q(estate__in=Building.objects.filter(pk=building).values("estate"))
+            )
+            self.fields["building"].choices = [
+                ANY,
+                *(
+                    (str(b.pk), str(b))
+                    for b in Building.objects.filter(same_estate).order_by("street", "pk")
+                ),
+            ]
+        else:
+            self.fields["building"].help_text = _("Choose an estate first.")
         staff = (
             User.objects.filter(is_staff=True, is_active=True)
             .only("first_name", "last_name", "email", "member")
@@ -129,6 +149,10 @@ class InboxFilterForm(forms.Form):
             (NOBODY, _("nobody (not assigned)")),
             *self.staff,
         ]
+
+    def _digits(self, name: str) -> int | None:
+        value = self.data.get(name, "")
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
     def valid_params(self) -> dict[str, str]:
         """The submitted values that passed, as they go into links."""

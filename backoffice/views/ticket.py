@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,7 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
-from members.models import Contract
+from members.selectors import contract_with_household
 from tickets import services
 from tickets.models import Attachment, CannedResponse, Ticket, open_condition
 from tickets.selectors import get_ticket_for_staff
@@ -168,14 +169,17 @@ def ticket_detail(request, reference):
             else:
                 return redirect("backoffice:ticket", reference=reference)
     else:
-        access_record(
-            request=request,
-            action="view",
-            subject=f"{ticket.reference}",
-            members=[ticket.member] if ticket.member else None,
-        )
-        # The inbox marks what the member did after this look (per handler).
-        services.ticket_visit(ticket=ticket, user=request.user)
+        # Both records of the look in one transaction: one commit, not two
+        # (no savepoint: nothing here is retried on its own).
+        with transaction.atomic(savepoint=False):
+            access_record(
+                request=request,
+                action="view",
+                subject=f"{ticket.reference}",
+                members=[ticket.member] if ticket.member else None,
+            )
+            # The inbox marks what the member did after this look (per handler).
+            services.ticket_visit(ticket=ticket, user=request.user)
     if request.method == "POST":
         # Show the latest state (a conflict means it moved on), input kept.
         ticket = get_ticket_for_staff(request.user, reference)
@@ -185,15 +189,7 @@ def ticket_detail(request, reference):
             data["version"] = ticket.version
             form.data = data
     events = ticket.events.select_related("actor__member").prefetch_related("attachments")
-    contract = (
-        Contract.objects.current()
-        .filter(members=ticket.member)
-        .select_related("unit__building__estate")
-        .prefetch_related("members")
-        .first()
-        if ticket.member
-        else None
-    )
+    contract = contract_with_household(ticket.member) if ticket.member else None
     # Other open requests of the member and linked requests in one query:
     # the two id sets as a UNION (each an index scan), not an OR with a
     # subquery, which would make the database test every ticket.

@@ -1,0 +1,38 @@
+"""Facts read once per request: a dictionary that lives exactly as long as
+the request being answered (RequestCacheMiddleware), empty for the next.
+
+For small lookups that several parts of one page need — the member's flats
+for the visibility rule, say, which the badge, the list and the request
+itself all filter by. Outside a request (tasks, the shell, tests calling a
+function directly) nothing is kept, so code that changes data and reads it
+again there always sees the change. Within a request a value stays as first
+read: use it only for facts a page does not change itself."""
+
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_store: ContextVar[dict | None] = ContextVar("genoportal_request_cache", default=None)
+
+
+def request_cached(key: Hashable, compute: Callable[[], T]) -> T:
+    store = _store.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+class RequestCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _store.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _store.reset(token)
