@@ -18,11 +18,10 @@ by migration 0007:
 * PostgreSQL: German full-text search. GIN expression indexes on
   to_tsvector('german', answers) (jsonb: string values only, not keys) and
   to_tsvector('german', body) of the events; the query side stems the word
-  too, so "Wasserhahn" finds "Wasserhähne". Each word becomes an
-  `id IN (SELECT … WHERE vector @@ query)` subquery, which the planner
-  answers from the index. A stop word ("die", "und") has nothing to look
-  for and is skipped. Member and request type names are matched with ILIKE
-  (short columns, a few thousand rows; German stemming mangles names).
+  too, so "Wasserhahn" finds "Wasserhähne". A stop word ("die", "und")
+  has nothing to look for and is skipped. Member and request type names
+  are matched with ILIKE (short columns, a few thousand rows; German
+  stemming mangles names).
 * SQLite: an FTS5 table (tickets_ticket_fts, rowid = ticket id) filled by
   triggers on tickets and events, tokenised with unicode61 and
   remove_diacritics, so case and umlauts do not matter ("hahne" finds
@@ -32,6 +31,10 @@ by migration 0007:
   tried with the first letter capitalised ("öztürk" finds "Öztürk").
   Caution: Django drops the triggers when a later migration rebuilds the
   tickets or events table on SQLite (see migration 0007).
+
+On both, each word is the UNION of the ids found in each place, every
+branch an index lookup, and the words narrow the tickets one after the
+other (ticket_search).
 """
 
 import re
