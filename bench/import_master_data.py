@@ -23,7 +23,10 @@ import sys
 import time
 from io import StringIO
 from pathlib import Path
-from urllib.parse import urlparse
+
+# Run as a script: the project root on the path, for bench.common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bench_name, postgres_admin, postgres_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -222,31 +225,18 @@ def prepare_database(url: str | None) -> str:
             stale.unlink()
         url = f"sqlite:///{path}"
     elif url.startswith(("postgres://", "postgresql://")):
-        parts = urlparse(url)
-        name = parts.path.lstrip("/")
-        if "bench" not in name:
-            sys.exit(f"refusing to empty {name!r}: the database name must contain 'bench'")
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(
-            host=parts.hostname,
-            port=parts.port or 5432,
-            user=parts.username or "postgres",
-            password=parts.password,
-            dbname="postgres",
-            autocommit=True,
-        ) as connection:
+        # Created when missing, kept otherwise: the tables are emptied below.
+        name = bench_name(url)
+        with postgres_admin(url) as connection:
             exists = connection.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [name]
             ).fetchone()
             if not exists:
-                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                postgres_fresh(url)
     else:
         sys.exit("--database-url must be postgres://… (default: a fresh SQLite file)")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

@@ -57,10 +57,10 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse
 
-import psycopg
-from psycopg import sql
+# Run as a script: the project root on the path, for bench.common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import postgres_drop, postgres_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,36 +119,13 @@ class Measured:
         return str(low) if low == high else f"{low}-{high}"
 
 
-def postgres_admin(url: str):
-    parts = urlparse(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def postgres_name(url: str) -> sql.Identifier:
-    return sql.Identifier(urlparse(url).path.lstrip("/"))
-
-
 def prepare_database(url: str | None, workdir: Path) -> str:
     """A fresh database, Django set up on it with production-like settings
     and migrated; returns a label for it."""
     if url is None:
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     elif url.startswith(("postgres://", "postgresql://")):
-        name = urlparse(url).path.lstrip("/")
-        if "bench" not in name:
-            sys.exit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-        with postgres_admin(url) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(postgres_name(url))
-            )
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(postgres_name(url)))
+        postgres_fresh(url)
     else:
         sys.exit("--database-url must be postgres://… (default: SQLite in a temporary directory)")
     # Whitenoise looks for the collected files (none: see below) at start.
@@ -162,7 +139,6 @@ def prepare_database(url: str | None, workdir: Path) -> str:
         GENOPORTAL_LOG_LEVEL="WARNING",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
     # Django can only be imported once the environment above is set; the
     # other functions import from it after this one ran.
     import django
@@ -194,10 +170,7 @@ def drop_database(url: str | None) -> None:
 
     connections.close_all()
     if url is not None:
-        with postgres_admin(url) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(postgres_name(url))
-            )
+        postgres_drop(url)
 
 
 def random_date(rng: random.Random, first: int, last: int) -> datetime.date:

@@ -60,7 +60,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -73,7 +72,10 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse, urlunparse
 
 import psycopg
-from psycopg import sql
+
+# Run as a script: the project root on the path, for bench.common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import HOST, free_port, postgres_drop, postgres_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPTS = ROOT / "bench" / "wrk"
@@ -84,7 +86,6 @@ STAFF_SESSIONS = 4  # sessions of the busiest handler, shared out over the conne
 WRK_TIMEOUT_S = 30  # per request: slow pages count as slow, not as errors
 HEALTH_WAIT_S = 60
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/genoportal"
-HOST = "127.0.0.1"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # Targets of issue 11 as shares of the calibration rate (--check).
@@ -129,47 +130,6 @@ class Row:
     repeated: int
     rss_mb: float | None
     flags: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def postgres_admin(url: str):
-    parts = urlparse(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=10,
-    )
-
-
-def postgres_name(url: str) -> str:
-    name = urlparse(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-    return name
-
-
-def postgres_drop(url: str) -> None:
-    with postgres_admin(url) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(postgres_name(url))
-            )
-        )
-
-
-def postgres_create(url: str) -> None:
-    postgres_drop(url)
-    with postgres_admin(url) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(postgres_name(url))))
 
 
 def default_postgres_url() -> str:
@@ -369,7 +329,6 @@ def django_start(env: dict[str, str]) -> str:
     for key in [k for k in os.environ if k.startswith(("DJANGO_", "GENOPORTAL_", "EMAIL_"))]:
         del os.environ[key]
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     # Django can only be imported once the environment above is set; the
     # other in-process functions import from it after this one ran.
     import django
@@ -724,7 +683,7 @@ def run_database(database: str, args) -> int:
         url = args.postgres_url or default_postgres_url()
     try:
         if database == "postgres":
-            postgres_create(url)
+            postgres_fresh(url)
         env = server_env(url, workdir)
         label = django_start(env)
         from django.core.management import call_command

@@ -80,10 +80,11 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-import psycopg
-from psycopg import sql
+# Run as a script: the project root on the path, for bench.common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import postgres_drop, postgres_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -1296,18 +1297,6 @@ class _Maker:
 # --- the command line -----------------------------------------------------------
 
 
-def postgres_admin(url: str):
-    parts = urlparse(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
 def database_create(url: str | None, keep: str | None, workdir: Path) -> str:
     """The URL of a fresh, empty database (see the module docstring)."""
     if url is None or url.startswith("sqlite"):
@@ -1320,16 +1309,7 @@ def database_create(url: str | None, keep: str | None, workdir: Path) -> str:
         return f"sqlite:///{path}"
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("--database-url must be postgres://… or sqlite:///… (default: SQLite, temporary)")
-    parts = urlparse(url)
-    name = keep or parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-    with postgres_admin(url) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return urlunparse(parts._replace(path=f"/{name}"))
+    return postgres_fresh(url, name=keep)
 
 
 def database_drop(url: str) -> None:
@@ -1338,11 +1318,7 @@ def database_drop(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    name = urlparse(url).path.lstrip("/")
-    with postgres_admin(url) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    postgres_drop(url)
 
 
 def django_setup(url: str) -> str:
@@ -1355,7 +1331,6 @@ def django_setup(url: str) -> str:
         GENOPORTAL_LOG_LEVEL="WARNING",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
     # Django can only be imported once the environment above is set.
     import django
 

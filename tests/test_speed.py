@@ -303,3 +303,40 @@ def test_a_member_less_caller_is_found_by_the_name_they_gave(client, cast):
     for query in ("öztürk", "Öztürk", "Lange", "gül"):
         shown = client.get("/bearbeitung/", {"view": "all", "q": query}).context["tickets"]
         assert [t.reference for t in shown] == [ticket.reference], query
+
+
+@pytest.mark.parametrize("strategy", ["least_open", "round_robin", "team_queue"])
+def test_filing_counts_workloads_only_of_the_teams_members_and_only_for_least_open(cast, strategy):
+    """Counting every handler's open requests for every request filed was
+    the slowest part of filing at a million requests: the count is asked
+    once, under the team's lock, for the chosen team's members only, and
+    not at all when the strategy does not weigh workloads."""
+    from routing.models import RoutingRule, Strategy, Team
+
+    assert strategy in Strategy.values
+    RoutingRule.objects.all().delete()
+    team = Team.objects.create(name="Nur Hanna und Tom")
+    team.members.set([cast.hanna, cast.tom])
+    RoutingRule.objects.create(position=1, name="Alles", team=team, strategy=strategy)
+    # Ada (not in the team) carries open work; Hanna two, Tom one.
+    for handler in (cast.ada, cast.ada, cast.ada, cast.hanna, cast.hanna, cast.tom):
+        ticket_create(assignee=handler, status=Status.IN_PROGRESS)
+    with CaptureQueriesContext(connection) as captured:
+        ticket = ticket_create()
+    counts = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "COUNT(" in q["sql"] and '"tickets_ticket"."assignee_id"' in q["sql"]
+    ]
+    if strategy == "least_open":
+        assert len(counts) == 1, counts
+        assert re.search(
+            rf"assignee_id\" IN \(({cast.hanna.pk}, {cast.tom.pk}|"
+            rf"{cast.tom.pk}, {cast.hanna.pk})\)",
+            counts[0],
+        ), counts[0]
+        assert ticket.assignee == cast.tom  # the least open work of the two
+        assert ticket.routing_reason["open"] == 1
+    else:
+        assert counts == []
+        assert ticket.team == team

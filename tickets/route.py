@@ -8,6 +8,7 @@ on-call people at once (tickets.on_call), whether routing made it one when
 the request was filed or a re-routing later, and only once."""
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,15 +30,16 @@ SIMULATION_DAYS = 30
 SIMULATION_LIMIT = 5000  # a bound for the page; a cooperative files far fewer a month
 
 
-def open_counts() -> dict[int, int]:
-    """Open requests per handler (for "least open work")."""
-    return dict(
-        Ticket.objects.open()
-        .filter(assignee__isnull=False)
-        .values("assignee")
-        .annotate(n=Count("pk"))
-        .values_list("assignee", "n")
+def open_counts(user_ids: Collection[int] | None = None) -> dict[int, int]:
+    """Open requests per handler (for "least open work"): of `user_ids`, or
+    of everyone. Answered from the (status, assignee, …) index."""
+    handlers = Ticket.objects.open()
+    handlers = (
+        handlers.filter(assignee__in=user_ids)
+        if user_ids is not None
+        else handlers.filter(assignee__isnull=False)
     )
+    return dict(handlers.values("assignee").annotate(n=Count("pk")).values_list("assignee", "n"))
 
 
 def staff_now(*, today: datetime.date):
