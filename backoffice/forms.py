@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.widgets import Select
 from routing.models import Team
 from tickets.files import file_clean
 from tickets.forms import MultipleFileField, MultipleFileInput
@@ -38,12 +39,15 @@ class ReplyForm(VersionedForm):
 
 
 class StatusForm(VersionedForm):
-    status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    status = forms.ChoiceField(label=_("New status"), choices=Status.choices, widget=Select)
 
 
 class AssignForm(VersionedForm):
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, widget=Select
+    )
     assignee = forms.ModelChoiceField(
+        widget=Select,
         label=_("Handler"),
         queryset=User.objects.filter(is_staff=True, is_active=True).order_by("first_name"),
         required=False,
@@ -57,6 +61,7 @@ class AssignForm(VersionedForm):
 
 class RerouteForm(VersionedForm):
     request_type = forms.ModelChoiceField(
+        widget=Select,
         label=_("Correct the request type (optional)"),
         queryset=RequestType.objects.filter(active=True).order_by("name_de"),
         required=False,
@@ -97,12 +102,14 @@ class BulkForm(forms.Form):
 
     action = forms.ChoiceField(choices=[("assign", "assign"), ("status", "status")])
     team = forms.ModelChoiceField(
+        widget=Select,
         label=_("Team"),
         queryset=Team.objects.all(),
         required=False,
         error_messages={"invalid_choice": _("Choose a team from the list.")},
     )
     assignee = forms.ModelChoiceField(
+        widget=Select,
         label=_("Handler"),
         queryset=User.objects.filter(is_staff=True, is_active=True).order_by(
             "first_name", "last_name", "pk"
@@ -112,6 +119,7 @@ class BulkForm(forms.Form):
         error_messages={"invalid_choice": _("Choose a handler from the list.")},
     )
     status = forms.ChoiceField(
+        widget=Select,
         label=_("New status"),
         choices=[
             ("", _("Choose a status")),

@@ -23,6 +23,7 @@ from audit.services import access_record
 from backoffice.forms import BulkForm
 from cooperative.models import Building, Estate
 from core.decorators import staff_required
+from core.widgets import Select
 from tickets import services
 from tickets.inbox import NOBODY, SORTS, InvalidCursor, inbox_page
 from tickets.models import Channel, RequestType, Status, Ticket
@@ -59,6 +60,7 @@ def _choice(label, choices, message):
     return forms.ChoiceField(
         label=label,
         choices=[ANY, *choices],
+        widget=Select,
         required=False,
         error_messages={"invalid_choice": message},
     )
@@ -99,6 +101,7 @@ class InboxFilterForm(forms.Form):
     sort = forms.ChoiceField(
         label=gettext_lazy("Sort by"),
         choices=[(code, SORT_LABELS[code]) for code in SORTS],
+        widget=Select,
         required=False,
         error_messages={"invalid_choice": gettext_lazy("Choose a sort order from the list.")},
     )
