@@ -230,6 +230,43 @@ def test_the_inbox_counts_read_open_requests_from_an_index(cast):
     assert not _reads_every_ticket(plan), plan
 
 
+def test_the_inbox_filtered_by_status_and_type_looks_both_up_in_one_index(cast):
+    """The filter pair handlers use most. Without an index over both,
+    SQLite (no histograms) looked up every request of the type, which at
+    100,000 requests meant 40,000 rows for a page of 25."""
+    _many_requests(cast)
+    types = list(RequestType.objects.order_by("pk"))
+    for n, request_type in enumerate(types):
+        Ticket.objects.filter(
+            pk__in=list(
+                Ticket.objects.filter(reference__startswith="A-2019-")
+                .order_by("pk")
+                .values_list("pk", flat=True)[n :: len(types)]
+            )
+        ).update(request_type=request_type)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    chosen = types[0]
+    with CaptureQueriesContext(connection) as captured:
+        page = inbox_page(
+            user=cast.tom, view="all",
+            filters={"status": Status.IN_PROGRESS, "request_type": chosen.pk},
+            sort="action", search="", after="", now=timezone.now(),
+        )  # fmt: skip
+    assert page.rows and all(
+        t.status == Status.IN_PROGRESS and t.request_type_id == chosen.pk for t in page.rows
+    )
+    listing = next(
+        q["sql"]
+        for q in captured.captured_queries
+        if "ORDER BY" in q["sql"] and '"tickets_ticket"."request_type_id" =' in q["sql"]
+    )
+    plan = _plan(listing)
+    assert not _reads_every_ticket(plan), plan
+    if connection.vendor == "sqlite":
+        assert "ticket_status_type" in plan, plan
+
+
 # Meine Anliegen in pages ---------------------------------------------------------------
 
 

@@ -553,6 +553,10 @@ class Ticket(TimeStampedModel):
                 name="ticket_status_team",
             ),
             models.Index(fields=["status", "due_at"], name="ticket_status_due"),
+            # The inbox filtered by status and type (the most frequent
+            # filter pair): SQLite's planner, without histograms, took the
+            # type's index alone (40 % of all requests) over the status.
+            models.Index(fields=["status", "request_type"], name="ticket_status_type"),
             # The few requests that name who got in touch, for the search
             # (tickets.search.HAS_CONTACT_NAME says the same condition).
             models.Index(
