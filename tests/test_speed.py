@@ -267,6 +267,41 @@ def test_the_inbox_filtered_by_status_and_type_looks_both_up_in_one_index(cast):
         assert "ticket_status_type" in plan, plan
 
 
+@pytest.mark.parametrize("filters", [{}, {"age": "older"}, {"age": "7"}])
+def test_the_inbox_newest_first_walks_an_index_over_all_requests(cast, filters):
+    """ "Newest first" over all requests (and the "received" filter) sorted
+    every visible request for one page: 125 ms at 100,000 on SQLite."""
+    _many_requests(cast)
+    # Spread over five years (bulk_create stamps them all "now").
+    bulk = list(
+        Ticket.objects.filter(reference__startswith="A-2019-")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    for days in range(40):
+        Ticket.objects.filter(pk__in=bulk[days::40]).update(
+            created_at=now - datetime.timedelta(days=days * 45 + 1)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    with CaptureQueriesContext(connection) as captured:
+        page = inbox_page(
+            user=cast.tom, view="all", filters=filters, sort="newest", search="", after="",
+            now=now,
+        )  # fmt: skip
+    assert page.rows
+    created = [t.created_at for t in page.rows]
+    assert created == sorted(created, reverse=True)
+    listing = next(
+        q["sql"]
+        for q in captured.captured_queries
+        if "ORDER BY" in q["sql"] and '"tickets_ticket"."created_at" DESC' in q["sql"]
+    )
+    plan = _plan(listing)
+    assert not _reads_every_ticket(plan), plan
+
+
 # Meine Anliegen in pages ---------------------------------------------------------------
 
 

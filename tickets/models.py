@@ -557,6 +557,10 @@ class Ticket(TimeStampedModel):
             # filter pair): SQLite's planner, without histograms, took the
             # type's index alone (40 % of all requests) over the status.
             models.Index(fields=["status", "request_type"], name="ticket_status_type"),
+            # "Newest first" and the "received" filter over all requests:
+            # walked from the newest end until a page is full, instead of
+            # sorting years of requests (SQLite 125 ms -> see the note).
+            models.Index(fields=["-created_at"], name="ticket_created"),
             # The few requests that name who got in touch, for the search
             # (tickets.search.HAS_CONTACT_NAME says the same condition).
             models.Index(
