@@ -464,6 +464,27 @@ def test_it_finds_requests_by_type_and_by_their_text(client, cast, texts):
     assert found(client, "Zauberflöte") == set()
 
 
+def test_a_search_over_all_requests_finds_open_ones_first_then_finished_ones(client, cast, texts):
+    """The search looks among open requests and among finished ones apart
+    (issue 11: at a million requests, collecting every match of a broad word
+    first cost 1.4 s); each part still finds by every place a word can be."""
+    t = texts
+    Ticket.objects.filter(pk__in=[t["radiator"].pk, t["bill"].pk]).update(status=Status.RESOLVED)
+    client.force_login(cast.hanna)
+    for word, expected in [
+        ("schlüssel", refs(t["radiator"])),  # an internal note of a finished request
+        ("juni", refs(t["bill"])),  # a reply on a finished request
+        ("Dietrich", refs(t["dave_tap"], t["radiator"])),  # one open, one finished
+        ("tropf", refs(t["tap"], t["dave_tap"])),  # both open
+    ]:
+        response = client.get(URL, {"view": "all", "q": word})
+        assert shown(response) == expected, word
+        statuses = [ticket.status for ticket in response.context["tickets"]]
+        assert statuses == sorted(statuses, key=lambda status: status == Status.RESOLVED), word
+    # The views of open requests never show the finished matches.
+    assert found(client, "Dietrich", view="teams") <= refs(t["dave_tap"])
+
+
 def test_german_word_forms(client, cast, texts):
     t = texts
     client.force_login(cast.hanna)

@@ -264,28 +264,33 @@ def inbox_page(
         view = "mine" if counts["mine"] else "teams"
     if conditions[view] is not None:
         visible = visible.filter(open_condition() & conditions[view])
-    tickets = filtered(visible, filters=filters, now=now)
-    tickets = with_signals(ticket_search(tickets, search), user=user)
-    if after_rows is not None:
-        tickets = tickets.filter(after_rows)
+    chosen = filtered(visible, filters=filters, now=now)
+
+    def matching(within: Q | None = None):
+        found = with_signals(ticket_search(chosen, search, within=within), user=user)
+        return found.filter(after_rows) if after_rows is not None else found
+
     # Rank first, then load: the order needs the signals of every matching
     # row (hundreds for a busy handler), the page only the columns and
     # related rows of one page. Joined over all of them, the members, flats
     # and buildings were read whole and the wide rows sorted.
-    ranked = tickets.order_by(*ordering(sort)).values_list("pk", flat=True)
     if sort == "action":
         # Every open request ranks before every finished one (RANK_FINISHED
         # is last): the finished ones — most of a search over all requests —
-        # are looked at only when the open ones do not fill the page.
-        page_ids = list(ranked.filter(open_condition())[: size + 1])
+        # are looked at only when the open ones do not fill the page; and
+        # the search looks in each part only.
+        ranked = matching(open_condition()).filter(open_condition()).order_by(*ordering(sort))
+        page_ids = list(ranked.values_list("pk", flat=True)[: size + 1])
         # The other views and an open status filter hold open ones only.
         finished_too = conditions[view] is None and filters.get("status", "") not in OPEN
         if finished_too and len(page_ids) <= size:
             # All of the same rank: by deadline, without the signals.
-            finished = tickets.filter(status__in=FINISHED).order_by(*ordering("due"))
+            finished = matching(Q(status__in=FINISHED)).filter(status__in=FINISHED)
+            finished = finished.order_by(*ordering("due"))
             page_ids += list(finished.values_list("pk", flat=True)[: size + 1 - len(page_ids)])
     else:
-        page_ids = list(ranked[: size + 1])
+        ranked = matching().order_by(*ordering(sort))
+        page_ids = list(ranked.values_list("pk", flat=True)[: size + 1])
     rows = list(
         with_signals(Ticket.objects.filter(pk__in=page_ids), user=user)
         .select_related("request_type", "member", "unit__building", "team", "assignee")

@@ -71,8 +71,13 @@ class GermanVector(Func):
     output_field = SearchVectorField()
 
 
-def ticket_search(queryset: QuerySet, query: str) -> QuerySet:
+def ticket_search(queryset: QuerySet, query: str, *, within: Q | None = None) -> QuerySet:
     """The tickets of `queryset` that match `query` (see the module docstring).
+
+    `within` (a condition on the ticket, e.g. the open statuses) is put into
+    every lookup as well: a broad word ("Heizung") is found in tens of
+    thousands of requests over the years, and collecting them all before
+    keeping the few hundred open ones cost 1.4 s at a million requests.
 
     A complete reference short-circuits to an exact match. An empty query
     changes nothing; a query without any letter or digit finds nothing.
@@ -96,7 +101,7 @@ def ticket_search(queryset: QuerySet, query: str) -> QuerySet:
         # nothing; it is skipped instead, as a search engine would.
         words = [word for word in words if word not in _stop_words(words, queryset.db)] or words
     for word in words:
-        queryset = queryset.filter(pk__in=_word_ids(word, vendor))
+        queryset = queryset.filter(pk__in=_word_ids(word, vendor, within))
     return queryset
 
 
@@ -122,8 +127,9 @@ STOP_WORD_MEMORY = 10_000
 _STOP_WORD: dict[str, bool] = {}
 
 
-def _word_ids(word: str, vendor: str) -> QuerySet:
-    """The ids of the tickets in which `word` is found somewhere."""
+def _word_ids(word: str, vendor: str, within: Q | None = None) -> QuerySet:
+    """The ids of the tickets (of those `within`) in which `word` is found
+    somewhere."""
     variants = _case_variants(word, vendor)
     names = Q(member_number__istartswith=word)
     for variant in variants:
@@ -151,16 +157,20 @@ def _word_ids(word: str, vendor: str) -> QuerySet:
             Ticket.objects.filter(SearchVectorExact(GermanVector(F("answers")), tsquery))
         )
         events = TicketEvent.objects.filter(SearchVectorExact(GermanVector(F("body")), tsquery))
+        if within is not None:
+            events = events.filter(ticket__in=Ticket.objects.filter(within).values("pk"))
         text = [events.order_by().values("ticket_id")]  # their tickets' ids
     elif vendor == "sqlite":
         # Constant SQL; the word (letters and digits only) is a parameter.
         text = [Ticket.objects.filter(pk__in=RawSQL(FTS_MATCH, [f'"{word}"*']))]  # noqa: S611
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise NotImplementedError(vendor)
-    ids = [branch.order_by().values("pk") for branch in branches]
     if vendor == "sqlite":
-        ids += [branch.order_by().values("pk") for branch in text]
+        branches += text
         text = []
+    if within is not None:
+        branches = [branch.filter(within) for branch in branches]
+    ids = [branch.order_by().values("pk") for branch in branches]
     return ids[0].union(*ids[1:], *text)
 
 
