@@ -5,6 +5,7 @@ on the embedded SQLite database; production sets DJANGO_DEBUG=false and the
 secrets, and nothing else differs between the two.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "core",
     "portal",
+    "mailroom",
     "demo",
     "accounts",
     "cooperative",
@@ -274,6 +276,24 @@ EMAIL_TIMEOUT = 30
 # How long one delivery attempt may hold an outbox row before mail_retry
 # treats its worker as stopped (well above EMAIL_TIMEOUT times the SMTP steps).
 MAIL_LEASE_SECONDS = int(os.environ.get("GENOPORTAL_MAIL_LEASE_SECONDS", "600"))
+# Incoming mail (mailroom): more messages from one address within an hour
+# are kept but not processed (a second guard against mail loops).
+MAIL_SENDER_LIMIT_PER_HOUR = int(os.environ.get("GENOPORTAL_MAIL_SENDER_LIMIT_PER_HOUR", "20"))
+
+
+def _mailboxes(value: str) -> list[dict]:
+    """GENOPORTAL_MAILBOXES: a JSON list of IMAP mailboxes for fetch_mail,
+    e.g. [{"name": "service", "host": "mail.example.org", "port": 993,
+    "user": "service", "password_env": "SERVICE_IMAP_PASSWORD",
+    "security": "ssl", "done_folder": "Erledigt"}]. The password itself is
+    read from the variable named by "password_env" (never in the list)."""
+    boxes = json.loads(value) if value.strip() else []
+    for box in boxes:
+        box["password"] = os.environ.get(box.pop("password_env", ""), "")
+    return boxes
+
+
+MAILROOM_MAILBOXES = _mailboxes(os.environ.get("GENOPORTAL_MAILBOXES", ""))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Genoportal <portal@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

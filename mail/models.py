@@ -30,6 +30,9 @@ class OutboundEmail(TimeStampedModel):
 
     to = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=255)
+    # The request it is about (its reference), so that a reply to this
+    # message joins that request (In-Reply-To/References).
+    thread = models.CharField(_("request"), max_length=20, blank=True)
     body = models.TextField(_("body"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
@@ -56,3 +59,69 @@ class OutboundEmail(TimeStampedModel):
         a message in doubt again, mail programs show it once."""
         host = urlsplit(settings.SITE_URL).hostname or "genoportal.invalid"
         return f"<outbox-{self.pk}.{self.created_at:%Y%m%d%H%M%S}@{host}>"
+
+
+class InboundEmail(TimeStampedModel):
+    """One message that arrived (issue 12), kept raw for staff, whatever
+    became of it. Stored and processed in one transaction by the intake
+    (the face above tickets), so a crash half-way leaves neither the row
+    nor a ticket, and the message is simply read again. Known by its
+    Message-ID, and by the hash of its bytes when it has none: reading a
+    mailbox twice never makes a second ticket."""
+
+    class Status(models.TextChoices):
+        TICKET = "ticket", _("new request")
+        REPLY = "reply", _("joined a request")
+        BOUNCE = "bounce", _("undeliverable notice")
+        AUTO_REPLY = "auto_reply", _("automatic reply")
+        IGNORED = "ignored", _("ignored (too many from this sender)")
+        QUARANTINE = "quarantine", _("could not be read")
+
+    mailbox = models.CharField(_("mailbox"), max_length=100)
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, unique=True)
+    raw = models.BinaryField(_("original message"))
+    size = models.PositiveIntegerField(_("size"))
+    sender = models.EmailField(_("from"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    status = models.CharField(_("outcome"), max_length=12, choices=Status.choices)
+    # The request it opened or joined (a reference, not a key: mail sits
+    # below tickets; tickets.TicketEvent.email points back at this row).
+    ticket_reference = models.CharField(_("request"), max_length=20, blank=True)
+    spam = models.BooleanField(_("marked as spam"), default=False)
+    # What the intake noticed: refused attachments, odd headers, the error
+    # of a message it could not read.
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("incoming e-mail")
+        verbose_name_plural = _("incoming e-mails")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id=""),
+                name="inbound_email_message_id",
+            )
+        ]
+        indexes = [models.Index(fields=["sender", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"
+
+
+class BouncingAddress(TimeStampedModel):
+    """An address our mail could not be delivered to (from a bounce): staff
+    see it on the member, and it is fixed by a new address."""
+
+    address = models.EmailField(_("address"), unique=True)
+    last_bounce_at = models.DateTimeField(_("last undeliverable notice"))
+    bounces = models.PositiveIntegerField(_("undeliverable notices"), default=1)
+
+    class Meta:
+        verbose_name = _("bouncing address")
+        verbose_name_plural = _("bouncing addresses")
+
+    def __str__(self) -> str:
+        return self.address

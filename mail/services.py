@@ -17,7 +17,9 @@ def _render_text(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False))
 
 
-def email_queue(*, to: str, template: str, context: dict, language: str) -> OutboundEmail:
+def email_queue(
+    *, to: str, template: str, context: dict, language: str, thread: str = ""
+) -> OutboundEmail:
     """Render `template` (…_subject.txt / …_body.txt) in the recipient's language,
     store it in the outbox and deliver it once the surrounding transaction commits."""
     context = {"cooperative": cooperative_current(), **context}
@@ -25,6 +27,8 @@ def email_queue(*, to: str, template: str, context: dict, language: str) -> Outb
         subject = _render_text(f"{template}_subject.txt", context).strip()
         body = _render_text(f"{template}_body.txt", context)
     with transaction.atomic():
-        email = OutboundEmail.objects.create(to=to, subject=" ".join(subject.split()), body=body)
+        email = OutboundEmail.objects.create(
+            to=to, subject=" ".join(subject.split()), body=body, thread=thread
+        )
         transaction.on_commit(lambda: email_deliver.enqueue(email.pk))
     return email

@@ -678,6 +678,15 @@ class TicketEvent(models.Model):
     )
     body = models.TextField(_("text"), blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The e-mail it came in by (the original stays there for staff).
+    email = models.ForeignKey(
+        "mail.InboundEmail",
+        verbose_name=_("e-mail"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:

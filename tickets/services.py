@@ -335,6 +335,7 @@ def _member_notify(ticket: Ticket, *, template: str, event: TicketEvent | None =
         template=template,
         context={"ticket": ticket, "member": member, "event": event, "link": link},
         language=language,
+        thread=ticket.reference,  # a reply to it joins this request
     )
 
 

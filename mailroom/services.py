@@ -1,0 +1,332 @@
+"""One incoming message, from bytes to its outcome (issue 12).
+
+`mail_ingest` is the one code path of `manage.py ingest_mail` (a mail
+server's pipe) and `manage.py fetch_mail` (mailboxes). In one transaction
+it stores the raw message (mail.InboundEmail) and does what the message
+asks for:
+
+* a bounce marks the failed addresses as bouncing, an automatic reply is
+  only kept: neither becomes a request nor gets an answer (no mail loops);
+* a reply to one of our messages — the reference in the subject
+  ("AW: [A-2026-004711] …") or a Message-ID we sent in In-Reply-To /
+  References — joins that request as the member's message, with the quoted
+  earlier text stripped for display; it reopens a resolved request within
+  the reopen period, and after it (or when the request is closed) a new
+  request is opened and linked to the old one;
+* anything else opens a request of the general type, routed like a web
+  request (the classifier suggests the real type).
+
+Who sent it decides whose request it is: an address on file for exactly
+one member (their account, or the member record) links the member; any
+other address opens a request without a member, in triage — never linked
+to member data by a guess, and a reply from an address that is not the
+request's member's never joins it (a reference in a subject is easy to
+copy). Crash-safe and idempotent: a message already stored (same
+Message-ID, or same bytes) is not processed again; a crash before the
+commit leaves nothing, so reading the message again is safe."""
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from mail.models import BouncingAddress, InboundEmail, OutboundEmail
+from mail.parse import Kind, Parsed, UnreadableMessage, parse, reference_in, reply_text
+from members.models import Member
+from tickets import services as ticket_services
+from tickets.files import CleanFile, file_clean
+from tickets.models import Category, Channel, FieldKind, RequestType, Status, Ticket, TicketEvent
+
+Outcome = InboundEmail.Status
+INTAKE_EMAIL = "e-mail-eingang@genoportal.invalid"  # the account that logs mail without a sender's
+
+
+class ImproperlyConfiguredIntake(Exception):
+    """The intake cannot open a request at all (no general request type)."""
+
+
+@dataclass(frozen=True)
+class Sender:
+    member: Member | None
+    user: User | None  # the member's active account, if any
+
+
+def mail_ingest(*, raw: bytes, mailbox: str, now: datetime.datetime | None = None) -> InboundEmail:
+    """Store and process one message (see the module docstring); returns
+    its row — the existing one when the message was read before."""
+    now = now or timezone.now()
+    try:
+        parsed = parse(raw)
+    except UnreadableMessage as error:
+        return _quarantine(raw=raw, mailbox=mailbox, error=str(error))
+    known = _known(parsed)
+    if known is not None:
+        return known
+    try:
+        with transaction.atomic():
+            return _process(parsed, raw=raw, mailbox=mailbox, now=now)
+    except IntegrityError:
+        # Read at the same moment by another worker: theirs counts.
+        known = _known(parsed)
+        if known is None:
+            raise
+        return known
+
+
+def _known(parsed: Parsed) -> InboundEmail | None:
+    same = Q(content_hash=parsed.content_hash)
+    if parsed.message_id:
+        same |= Q(message_id=parsed.message_id)
+    return InboundEmail.objects.filter(same).first()
+
+
+def _quarantine(*, raw: bytes, mailbox: str, error: str) -> InboundEmail:
+    """Kept for staff to read, never dropped, never processed."""
+    digest = hashlib.sha256(raw).hexdigest()
+    email, _ = InboundEmail.objects.get_or_create(
+        content_hash=digest,
+        defaults={
+            "mailbox": mailbox,
+            "raw": raw,
+            "size": len(raw),
+            "status": Outcome.QUARANTINE,
+            "notes": [{"kind": "unreadable", "error": error[:500]}],
+        },
+    )
+    return email
+
+
+def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime) -> InboundEmail:
+    email = InboundEmail.objects.create(
+        mailbox=mailbox,
+        message_id=parsed.message_id[:998],
+        content_hash=parsed.content_hash,
+        raw=raw,
+        size=len(raw),
+        sender=parsed.sender[:254],
+        subject=parsed.subject[:998],
+        sent_at=parsed.date,
+        status=Outcome.AUTO_REPLY,  # set below
+        spam=parsed.spam,
+        notes=[{"kind": "defects", "items": list(parsed.defects)}] if parsed.defects else [],
+    )
+    if parsed.kind == Kind.BOUNCE:
+        for address in parsed.bounced:
+            _bouncing(address, now=now)
+        return _outcome(email, Outcome.BOUNCE)
+    if parsed.kind == Kind.AUTO_REPLY:
+        return _outcome(email, Outcome.AUTO_REPLY)
+    if _too_many(parsed.sender, now=now):
+        return _outcome(email, Outcome.IGNORED)
+    sender = Sender(None, None) if parsed.spam else _sender(parsed.sender)
+    files, refused = _files(parsed)
+    if refused:
+        email.notes = [*email.notes, {"kind": "refused", "files": refused}]
+    ticket = _thread(parsed)
+    if ticket is not None and _may_write(sender, ticket) and _open_to_replies(ticket, now=now):
+        event = ticket_services.ticket_member_reply(
+            ticket=ticket,
+            user=sender.user or _intake_account(),
+            body=reply_text(parsed.text),
+            files=files,
+        )
+        _refused_note(ticket, refused)
+        TicketEvent.objects.filter(pk=event.pk).update(email=email)
+        email.ticket_reference = ticket.reference
+        return _outcome(email, Outcome.REPLY)
+    opened = _open(parsed, sender=sender, files=files, now=now)
+    TicketEvent.objects.filter(ticket=opened, kind=TicketEvent.Kind.OPENED).update(email=email)
+    _refused_note(opened, refused)
+    if ticket is not None and _may_write(sender, ticket):
+        # A reply after the request was closed: a new request, linked so
+        # the handler sees both. (Someone else quoting its reference gets
+        # a request of their own, not tied to a stranger's.)
+        ticket_services.ticket_link(ticket=opened, other=ticket, actor=_intake_account())
+    if parsed.spam:
+        email.notes = [*email.notes, {"kind": "spam"}]
+    email.ticket_reference = opened.reference
+    return _outcome(email, Outcome.TICKET)
+
+
+def _open_to_replies(ticket: Ticket, *, now: datetime.datetime) -> bool:
+    """Still open, or resolved within the reopen period."""
+    if ticket.status in ticket_services.NO_MESSAGES:
+        return False
+    return ticket.status != Status.RESOLVED or ticket.can_be_reopened(now)
+
+
+def _outcome(email: InboundEmail, status: str) -> InboundEmail:
+    email.status = status
+    email.save(update_fields=["status", "ticket_reference", "notes", "updated_at"])
+    return email
+
+
+def _bouncing(address: str, *, now: datetime.datetime) -> None:
+    row, created = BouncingAddress.objects.get_or_create(
+        address=address, defaults={"last_bounce_at": now}
+    )
+    if not created:
+        BouncingAddress.objects.filter(pk=row.pk).update(
+            last_bounce_at=now, bounces=row.bounces + 1
+        )
+
+
+def _too_many(sender: str, *, now: datetime.datetime) -> bool:
+    """A second guard against mail loops (the first: automatic replies are
+    recognised): more messages from one address within an hour than a
+    person writes are kept, not processed."""
+    if not sender:
+        return False
+    limit = settings.MAIL_SENDER_LIMIT_PER_HOUR
+    recent = InboundEmail.objects.filter(
+        sender=sender, created_at__gte=now - datetime.timedelta(hours=1)
+    ).exclude(status=Outcome.IGNORED)
+    return recent.count() > limit  # this message's own row is among them
+
+
+def _sender(address: str) -> Sender:
+    """The member an address belongs to — only when exactly one member has
+    it on file (account or member record); else nobody."""
+    if not address:
+        return Sender(None, None)
+    users = list(
+        User.objects.filter(
+            email__iexact=address, is_active=True, member__isnull=False
+        ).select_related("member")[:2]
+    )
+    if len(users) == 1:
+        return Sender(users[0].member, users[0])
+    if users:
+        return Sender(None, None)
+    members = list(Member.objects.filter(email__iexact=address)[:2])
+    if len(members) == 1:
+        account = User.objects.filter(member=members[0], is_active=True).first()
+        return Sender(members[0], account)
+    return Sender(None, None)
+
+
+def _thread(parsed: Parsed) -> Ticket | None:
+    """The request a reply belongs to: the reference in the subject, else a
+    Message-ID we sent that it answers."""
+    reference = reference_in(parsed.subject)
+    if reference:
+        ticket = Ticket.objects.filter(reference=reference).first()
+        if ticket is not None:
+            return ticket
+    for message_id in (*parsed.in_reply_to, *reversed(parsed.references)):
+        thread = _our_thread(message_id)
+        if thread:
+            ticket = Ticket.objects.filter(reference=thread).first()
+            if ticket is not None:
+                return ticket
+    return None
+
+
+def _our_thread(message_id: str) -> str:
+    """The request of an outbox message by its Message-ID
+    ("outbox-17.20260312091400@host", OutboundEmail.message_id)."""
+    local = message_id.split("@", 1)[0]
+    if not local.startswith("outbox-") or "." not in local:
+        return ""
+    number = local.removeprefix("outbox-").split(".", 1)[0]
+    if not number.isdigit():
+        return ""
+    sent = OutboundEmail.objects.filter(pk=int(number)).first()
+    if sent is None or sent.message_id().strip("<>") != message_id:
+        return ""
+    return sent.thread
+
+
+def _may_write(sender: Sender, ticket: Ticket) -> bool:
+    """Only the request's member, or a household member who can see it."""
+    if sender.member is None:
+        return False
+    return Ticket.objects.visible_to_member(sender.member).filter(pk=ticket.pk).exists()
+
+
+def _files(parsed: Parsed) -> tuple[list[CleanFile], list[dict]]:
+    """The attachments that pass the web upload's checks, and the refused
+    ones with the reason (listed on the request, never silently dropped)."""
+    kept, refused = [], []
+    limit = settings.TICKET_ATTACHMENT_MAX_COUNT
+    for attachment in parsed.attachments:
+        if len(kept) >= limit:
+            refused.append({"name": attachment.filename, "reason": "too many files"})
+            continue
+        upload = SimpleUploadedFile(attachment.filename, attachment.data, attachment.content_type)
+        try:
+            kept.append(file_clean(upload))
+        except ValidationError as error:
+            refused.append({"name": attachment.filename, "reason": " ".join(error.messages)})
+    return kept, refused
+
+
+def _refused_note(ticket: Ticket, refused: list[dict]) -> None:
+    if not refused:
+        return
+    lines = "\n".join(f"- {item['name']}: {item['reason']}" for item in refused)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.NOTE,
+        public=False,
+        actor=_intake_account(),
+        body=f"Nicht übernommene Anhänge der E-Mail / attachments not taken over:\n{lines}",
+    )
+
+
+def general_type() -> RequestType | None:
+    """The request type e-mail opens: the first active general one."""
+    return (
+        RequestType.objects.filter(active=True, category=Category.GENERAL)
+        .order_by("position", "pk")
+        .first()
+    )
+
+
+def _open(parsed: Parsed, *, sender: Sender, files: list, now: datetime.datetime) -> Ticket:
+    request_type = general_type()
+    if request_type is None:
+        # Raised, not stored: the transaction is rolled back and the
+        # message stays in the mailbox (or the mail server retries the
+        # pipe) until an admin has made a general request type.
+        raise ImproperlyConfiguredIntake("no active request type of the general category")
+    answers = {}
+    fields = request_type.snapshot()
+    text_key = next((f["key"] for f in fields if f["kind"] == FieldKind.TEXT), None)
+    long_key = next((f["key"] for f in fields if f["kind"] == FieldKind.TEXTAREA), None)
+    if text_key:
+        answers[text_key] = parsed.subject[:200]
+    if long_key:
+        answers[long_key] = parsed.text.strip()[:10000]
+    return ticket_services.ticket_open(
+        request_type=request_type,
+        member=sender.member,
+        answers=answers,
+        channel=Channel.EMAIL,
+        created_by=sender.user or _intake_account(),
+        files=files,
+        now=now,
+        contact_name="" if sender.member else parsed.sender_name[:200],
+        # Spam gets no confirmation: its sender is most likely forged.
+        contact_email="" if sender.member or parsed.spam else parsed.sender,
+    )
+
+
+def _intake_account() -> User:
+    """The account that logs what came without a member's account: never
+    able to log in (no password, inactive)."""
+    account, created = User.objects.get_or_create(
+        email=INTAKE_EMAIL,
+        defaults={"first_name": "E-Mail-Eingang", "is_active": False, "is_staff": False},
+    )
+    if created:
+        account.set_unusable_password()
+        account.save(update_fields=["password"])
+    return account

@@ -1,0 +1,254 @@
+"""fetch_mail against a real IMAP server (issue 12): Dovecot, started here
+on loopback ports with a throwaway configuration, certificate and Maildir;
+messages go in by IMAP APPEND as a mail server would deliver them. Read
+twice, read with STARTTLS and with IMAPS, moved to a done folder, and
+interrupted between storing a message and marking it."""
+
+import imaplib
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+from email.message import EmailMessage
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from mail.models import InboundEmail
+from mailroom import imap
+from tests.conftest import IN_CI
+from tickets.models import Channel, Ticket
+
+pytestmark = pytest.mark.django_db
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+PASSWORD = "geheim-imap"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    if not Path(DOVECOT).exists():
+        if IN_CI:
+            pytest.fail("dovecot is not installed (.ci/run installs dovecot-imapd)")
+        pytest.skip("dovecot not installed: apt-get install dovecot-imapd")
+    # Not under pytest's temporary directory: that is private to the user
+    # running the tests, and Dovecot's own processes must read and write here.
+    root = Path(tempfile.mkdtemp(prefix="genoportal-dovecot-"))
+    root.chmod(0o755)
+    (root / "base").mkdir()
+    (root / "mail").mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"),
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    if os.getuid() == 0:
+        # Dovecot refuses to run its login processes as root, and mail as uid 0.
+        user = pwd.getpwnam("dovecot")
+        uid, gid, login, internal = user.pw_uid, user.pw_gid, "dovenull", "dovecot"
+        shutil.chown(root / "mail", uid, gid)
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        login = internal = os.environ.get("USER") or str(uid)
+    (root / "passwd").write_text(f"portal:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{root}/mail/portal\n")
+    plain, secure = free_port(), free_port()
+    (root / "dovecot.conf").write_text(
+        f"""protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/base
+state_dir = {root}/base
+instance_name = genoportal-test-{plain}
+log_path = {root}/dovecot.log
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+first_valid_gid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {root}/passwd
+}}
+mail_location = maildir:~/Maildir
+default_login_user = {login}
+default_internal_user = {internal}
+default_internal_group = {internal}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {plain}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {secure}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+    )
+    server = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", secure), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
+                pytest.fail(f"dovecot did not start: {server.stderr.read()!r} {log}")
+            time.sleep(0.1)
+    yield {"root": root, "plain": plain, "secure": secure, "cafile": str(root / "cert.pem")}
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def client(dovecot) -> imaplib.IMAP4_SSL:
+    context = ssl.create_default_context(cafile=dovecot["cafile"])
+    connection = imaplib.IMAP4_SSL("127.0.0.1", dovecot["secure"], ssl_context=context)
+    connection.login("portal", PASSWORD)
+    return connection
+
+
+@pytest.fixture
+def inbox(dovecot):
+    """An empty INBOX (and no done folder) for each test."""
+    connection = client(dovecot)
+    _, count = connection.select("INBOX")
+    if int(count[0]):
+        connection.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+        connection.expunge()
+    connection.delete('"Erledigt"')
+    connection.logout()
+    return dovecot
+
+
+def deliver(dovecot, *messages: bytes) -> None:
+    connection = client(dovecot)
+    for raw in messages:
+        status, _ = connection.append("INBOX", None, None, raw)
+        assert status == "OK"
+    connection.logout()
+
+
+def message(number: int, sender: str = "alice@example.org") -> bytes:
+    built = EmailMessage()
+    built["From"] = sender
+    built["Subject"] = f"Anliegen Nummer {number}"
+    built["Message-ID"] = f"<imap-{number}@example.org>"
+    built.set_content(f"Text des Anliegens {number}: Die Tür klemmt.")
+    return built.as_bytes()
+
+
+def flags(dovecot, folder: str = "INBOX") -> list[str]:
+    connection = client(dovecot)
+    _, count = connection.select(f'"{folder}"')
+    data = connection.fetch("1:*", "(FLAGS)")[1] if int(count[0]) else []
+    connection.logout()
+    return [item.decode() for item in data if item]
+
+
+def fetch(dovecot, monkeypatch, *extra: str, security: str = "starttls") -> str:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
+    args = ["--imap-host", "127.0.0.1", "--imap-user", "portal",
+            "--imap-password-env", "TEST_IMAP_PASSWORD", "--cafile", dovecot["cafile"],
+            "--mailbox", "service", *extra]  # fmt: skip
+    if security == "starttls":
+        args += ["--starttls", "--imap-port", str(dovecot["plain"])]
+    else:
+        args += ["--imap-port", str(dovecot["secure"])]
+    out = StringIO()
+    call_command("fetch_mail", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_fetch_mail_with_starttls_reads_each_message_once_and_flags_it_seen(
+    cast, inbox, monkeypatch
+):
+    deliver(inbox, message(1), message(2, sender="stranger@example.net"))
+    out = fetch(inbox, monkeypatch)
+    assert "service: 2 message(s) processed" in out
+    assert Ticket.objects.filter(channel=Channel.EMAIL).count() == 2
+    assert {e.mailbox for e in InboundEmail.objects.all()} == {"service"}
+    assert all("\\Seen" in line for line in flags(inbox))
+    # Fetched again: nothing new, nothing twice.
+    assert "service: 0 message(s) processed" in fetch(inbox, monkeypatch)
+    assert Ticket.objects.filter(channel=Channel.EMAIL).count() == 2
+
+
+def test_fetch_mail_with_imaps_moves_what_it_read_to_the_done_folder(cast, inbox, monkeypatch):
+    deliver(inbox, message(3), message(4))
+    out = fetch(inbox, monkeypatch, "--done-folder", "Erledigt", security="ssl")
+    assert "2 message(s) processed" in out
+    assert flags(inbox) == [] and len(flags(inbox, "Erledigt")) == 2
+    assert "0 message(s) processed" in fetch(inbox, monkeypatch, "--done-folder", "Erledigt",
+                                             security="ssl")  # fmt: skip
+
+
+def test_a_fetch_interrupted_between_storing_and_marking_loses_and_doubles_nothing(
+    cast, inbox, monkeypatch
+):
+    deliver(inbox, message(5), message(6), message(7))
+    real = imap.mail_ingest
+    stored = []
+
+    def stops_after_the_second(**kwargs):
+        email = real(**kwargs)  # committed
+        stored.append(email)
+        if len(stored) == 2:
+            raise KeyboardInterrupt  # the process dies before the server hears of it
+        return email
+
+    monkeypatch.setattr(imap, "mail_ingest", stops_after_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        fetch(inbox, monkeypatch)
+    assert InboundEmail.objects.count() == 2
+    assert sum("\\Seen" in line for line in flags(inbox)) == 1  # only the first was marked
+    monkeypatch.setattr(imap, "mail_ingest", real)
+    out = fetch(inbox, monkeypatch)
+    assert "2 message(s) processed" in out  # the second again (recognised), the third
+    assert InboundEmail.objects.count() == 3
+    assert Ticket.objects.filter(channel=Channel.EMAIL).count() == 3
+    assert all("\\Seen" in line for line in flags(inbox))
+
+
+def test_a_wrong_password_is_a_clear_error_and_changes_nothing(cast, inbox, monkeypatch):
+    deliver(inbox, message(8))
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "falsch")
+    with pytest.raises(imaplib.IMAP4.error):
+        call_command(
+            "fetch_mail", "--imap-host", "127.0.0.1", "--imap-port", str(inbox["secure"]),
+            "--imap-user", "portal", "--imap-password-env", "TEST_IMAP_PASSWORD",
+            "--cafile", inbox["cafile"],
+        )  # fmt: skip
+    assert not InboundEmail.objects.exists()
+    assert all("\\Seen" not in line for line in flags(inbox))
