@@ -16,6 +16,7 @@ from PIL import Image
 
 from mail.models import BouncingAddress, InboundEmail, OutboundEmail
 from mailroom.services import INTAKE_EMAIL, mail_ingest
+from tickets import services
 from tickets.models import Channel, Status, Ticket, TicketEvent
 from tickets.services import ticket_reply
 
@@ -124,8 +125,6 @@ def test_without_a_message_id_the_bytes_identify_it(cast):
 
 
 def test_a_crash_half_way_leaves_nothing_and_the_message_is_read_again(cast, monkeypatch):
-    from tickets import services
-
     def broken(**kwargs):
         raise OSError("disk full")
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cooperative.models import Building, Estate, Unit
 from members.models import Member
+from routing.models import RoutingRule, Strategy, Team
 from tests.factories import ticket_create
 from tests.helpers import de
 from tickets.inbox import inbox_page
@@ -383,8 +384,6 @@ def test_filing_counts_workloads_only_of_the_teams_members_and_only_for_least_op
     the slowest part of filing at a million requests: the count is asked
     once, under the team's lock, for the chosen team's members only, and
     not at all when the strategy does not weigh workloads."""
-    from routing.models import RoutingRule, Strategy, Team
-
     assert strategy in Strategy.values
     RoutingRule.objects.all().delete()
     team = Team.objects.create(name="Nur Hanna und Tom")

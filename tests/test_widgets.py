@@ -8,6 +8,7 @@ import pytest
 from django import forms
 
 from core.widgets import Select, SelectMultiple
+from routing.models import Team
 
 CHOICES = [
     ("", "beliebig"),
@@ -41,8 +42,6 @@ def test_select_multiple_renders_what_django_renders():
 
 
 def test_a_model_choice_field_with_the_widget_renders_like_django(db):
-    from routing.models import Team
-
     Team.objects.create(name="Technik & Bau")
     Team.objects.create(name="Vermietung")
     ours = forms.ModelChoiceField(Team.objects.order_by("name"), widget=Select)
