@@ -28,12 +28,15 @@ DEMO_URL = http://$(HOST):$(PORT)
 # database; Ctrl-C stops both. Demo e-mails land in var/mail/, one .eml file
 # each (mail.backends).
 demo: messages
-	mkdir -p var
+	mkdir -p var var/mailroom/inbox/new var/mailroom/inbox/cur var/mailroom/inbox/tmp
 	$(MANAGE) migrate --noinput -v0
 	GENOPORTAL_SITE_URL=$(DEMO_URL) $(MANAGE) seed_demo
 	@echo "Portal: $(DEMO_URL)/  –  e-mails: var/mail/ (one .eml file each)  –  Ctrl-C stops"
+	@echo "Mail to the office: put an .eml file into var/mailroom/inbox/new/ (read every 10 s)"
 	@export GENOPORTAL_SITE_URL=$(DEMO_URL); trap 'kill 0' INT TERM EXIT; \
 	  $(MANAGE) db_worker --interval 1 & \
+	  while true; do $(MANAGE) fetch_mail --maildir var/mailroom/inbox --mailbox demo >/dev/null; \
+	    sleep 10; done & \
 	  while true; do $(MANAGE) routing_escalate -v0; $(MANAGE) mail_retry -v0 >/dev/null; \
 	    $(MANAGE) drafts_expire -v0; sleep 60; done & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
