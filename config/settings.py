@@ -279,6 +279,8 @@ MAIL_LEASE_SECONDS = int(os.environ.get("GENOPORTAL_MAIL_LEASE_SECONDS", "600"))
 # Incoming mail (mailroom): more messages from one address within an hour
 # are kept but not processed (a second guard against mail loops).
 MAIL_SENDER_LIMIT_PER_HOUR = int(os.environ.get("GENOPORTAL_MAIL_SENDER_LIMIT_PER_HOUR", "20"))
+# The mailbox fetch_mail reads: members' replies go there (Reply-To).
+MAIL_REPLY_TO = os.environ.get("GENOPORTAL_MAIL_REPLY_TO", "")
 
 
 def _mailboxes(value: str) -> list[dict]:

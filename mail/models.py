@@ -33,6 +33,11 @@ class OutboundEmail(TimeStampedModel):
     # The request it is about (its reference), so that a reply to this
     # message joins that request (In-Reply-To/References).
     thread = models.CharField(_("request"), max_length=20, blank=True)
+    # Written by a person (a handler's reply, a question to the member):
+    # not marked "Auto-Submitted", so the member's mail program treats it
+    # as a letter (out-of-office replies answer it, which the intake keeps
+    # without a loop). Everything else is an automatic notification.
+    written = models.BooleanField(_("written by a person"), default=False)
     body = models.TextField(_("body"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED

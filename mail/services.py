@@ -18,7 +18,13 @@ def _render_text(name: str, context: dict) -> str:
 
 
 def email_queue(
-    *, to: str, template: str, context: dict, language: str, thread: str = ""
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    language: str,
+    thread: str = "",
+    written: bool = False,
 ) -> OutboundEmail:
     """Render `template` (…_subject.txt / …_body.txt) in the recipient's language,
     store it in the outbox and deliver it once the surrounding transaction commits."""
@@ -28,7 +34,7 @@ def email_queue(
         body = _render_text(f"{template}_body.txt", context)
     with transaction.atomic():
         email = OutboundEmail.objects.create(
-            to=to, subject=" ".join(subject.split()), body=body, thread=thread
+            to=to, subject=" ".join(subject.split()), body=body, thread=thread, written=written
         )
         transaction.on_commit(lambda: email_deliver.enqueue(email.pk))
     return email

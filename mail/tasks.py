@@ -17,14 +17,15 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.html import linebreaks, urlize
 from django_tasks import task
 
-from mail.models import OutboundEmail
+from mail.models import InboundEmail, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,62 @@ def _transmit(message: EmailMessage, *, on_handover: Callable[[], None]) -> None
         connection.send_messages([message])
 
 
+def thread_headers(email: OutboundEmail) -> dict[str, str]:
+    """In-Reply-To and References, so that mail programs show a request's
+    messages as one conversation: the first message of the thread to this
+    recipient starts it; a message the member wrote about the request (by
+    e-mail) is what the newest one answers."""
+    if not email.thread:
+        return {}
+    ours = list(
+        OutboundEmail.objects.filter(thread=email.thread, to=email.to, pk__lt=email.pk)
+        .order_by("pk")
+        .only("pk", "created_at")
+    )
+    theirs = list(
+        InboundEmail.objects.filter(ticket_reference=email.thread, sender=email.to)
+        .exclude(message_id="")
+        .order_by("created_at")
+        .values_list("message_id", flat=True)
+    )
+    chain = [m.message_id() for m in ours[:1]] + [f"<{i}>" for i in theirs[-5:]]
+    chain += [m.message_id() for m in ours[1:][-5:]]
+    if not chain:
+        return {}
+    answers = f"<{theirs[-1]}>" if theirs else chain[-1]
+    return {"In-Reply-To": answers, "References": " ".join(dict.fromkeys(chain))}
+
+
+def message_for(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The message as it goes out: text and an HTML part of the same text,
+    a stable Message-ID, the thread's headers, Reply-To the mailbox that
+    is read, and Auto-Submitted on notifications (RFC 3834), which keeps
+    well-behaved out-of-office programs from answering them."""
+    headers = {"Message-ID": email.message_id(), **thread_headers(email)}
+    if not email.written:
+        headers["Auto-Submitted"] = "auto-generated"
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        reply_to=[settings.MAIL_REPLY_TO] if settings.MAIL_REPLY_TO else None,
+        headers=headers,
+    )
+    message.attach_alternative(html_of(email.body), "text/html")
+    return message
+
+
+def html_of(text: str) -> str:
+    """The text as HTML: escaped, paragraphs and line breaks kept, links
+    clickable. Nothing else: the text part stays the reference."""
+    body = linebreaks(urlize(text, autoescape=True), autoescape=False)
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+        f'<body style="font-family:sans-serif;font-size:16px;line-height:1.5">{body}</body></html>'
+    )
+
+
 @task()
 def email_deliver(email_id: int) -> str:
     """Send one outbox row. Safe to run any number of times, at once too:
@@ -110,13 +167,7 @@ def email_deliver(email_id: int) -> str:
     if token is None:
         return "not claimable"
     email = OutboundEmail.objects.get(pk=email_id)
-    message = EmailMessage(
-        subject=email.subject,
-        body=email.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
-        headers={"Message-ID": email.message_id()},
-    )
+    message = message_for(email)
     handed_over = False
 
     def handover() -> None:

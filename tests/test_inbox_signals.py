@@ -462,7 +462,10 @@ def test_a_question_to_the_member_sends_one_email(client, cast, leak, settings):
         assert len(smtp.messages) == 1
         sent = smtp.messages[0]
         assert sent["To"] == "alice@example.org"
-        assert "Wann sind Sie zu Hause?" in sent.get_payload(decode=True).decode()
+        text = next(p for p in sent.walk() if p.get_content_type() == "text/plain")
+        assert "Wann sind Sie zu Hause?" in text.get_payload(decode=True).decode()
+        # The handler's own words: a letter, not an automatic notice.
+        assert sent["Auto-Submitted"] is None
         # The question's own e-mail, not the reply notice as well.
         assert new.get().subject == de("[%(reference)s] We have a question about your request") % {
             "reference": ticket.reference

@@ -336,6 +336,8 @@ def _member_notify(ticket: Ticket, *, template: str, event: TicketEvent | None =
         context={"ticket": ticket, "member": member, "event": event, "link": link},
         language=language,
         thread=ticket.reference,  # a reply to it joins this request
+        # The handler's own words (a reply, a question), not a notice.
+        written=template in ("tickets/email/reply", "tickets/email/question"),
     )
 
 
