@@ -130,7 +130,11 @@ def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime
     if refused:
         email.notes = [*email.notes, {"kind": "refused", "files": refused}]
     ticket = _thread(parsed)
-    if ticket is not None and _may_write(sender, ticket) and _open_to_replies(ticket, now=now):
+    if (
+        ticket is not None
+        and _may_write(sender, ticket, parsed.sender)
+        and _open_to_replies(ticket, now=now)
+    ):
         event = ticket_services.ticket_member_reply(
             ticket=ticket,
             user=sender.user or _intake_account(),
@@ -144,7 +148,7 @@ def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime
     opened = _open(parsed, sender=sender, files=files, now=now)
     TicketEvent.objects.filter(ticket=opened, kind=TicketEvent.Kind.OPENED).update(email=email)
     _refused_note(opened, refused)
-    if ticket is not None and _may_write(sender, ticket):
+    if ticket is not None and _may_write(sender, ticket, parsed.sender):
         # A reply after the request was closed: a new request, linked so
         # the handler sees both. (Someone else quoting its reference gets
         # a request of their own, not tied to a stranger's.)
@@ -244,10 +248,16 @@ def _our_thread(message_id: str) -> str:
     return sent.thread
 
 
-def _may_write(sender: Sender, ticket: Ticket) -> bool:
-    """Only the request's member, or a household member who can see it."""
+def _may_write(sender: Sender, ticket: Ticket, address: str) -> bool:
+    """Only the request's member, or a household member who can see it;
+    for a request without a member, the address that opened it."""
     if sender.member is None:
-        return False
+        return bool(
+            ticket.member_id is None
+            and address
+            and ticket.contact_email
+            and ticket.contact_email.lower() == address
+        )
     return Ticket.objects.visible_to_member(sender.member).filter(pk=ticket.pk).exists()
 
 

@@ -212,6 +212,25 @@ def test_someone_else_quoting_a_reference_gets_a_request_of_their_own(cast, aske
     assert not theirs.related.exists()
 
 
+def test_a_strangers_follow_up_joins_the_request_their_address_opened(cast):
+    first = mail_ingest(
+        raw=mail(sender="erika@web.example", message_id="<e1@web.example>"), mailbox="s"
+    )
+    reply = mail_ingest(
+        raw=mail(sender="Erika@Web.example", subject=f"AW: [{first.ticket_reference}] Ihr Anliegen",
+                 body="Noch eine Frage.", message_id="<e2@web.example>"),
+        mailbox="s",
+    )  # fmt: skip
+    assert reply.status == Outcome.REPLY and reply.ticket_reference == first.ticket_reference
+    # Another stranger quoting the same reference does not join it.
+    other = mail_ingest(
+        raw=mail(sender="max@web.example", subject=f"AW: [{first.ticket_reference}]",
+                 message_id="<m1@web.example>"),
+        mailbox="s",
+    )  # fmt: skip
+    assert other.status == Outcome.TICKET and other.ticket_reference != first.ticket_reference
+
+
 def test_a_reply_reopens_a_resolved_request_and_after_closing_opens_a_linked_one(cast, asked):
     Ticket.objects.filter(pk=asked.pk).update(status=Status.RESOLVED, resolved_at=asked.created_at)
     subject = f"AW: [{asked.reference}] Ihr Anliegen"
