@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.widgets import Select
+from members.models import Member
 from routing.models import Team
 from tickets.files import file_clean
 from tickets.forms import MultipleFileField, MultipleFileInput
@@ -85,6 +86,25 @@ class ReferenceForm(VersionedForm):
 
     def clean_reference(self):
         return self.cleaned_data["reference"].strip()
+
+
+class MemberForm(VersionedForm):
+    """Whose request it is: a suggested member with one click, or any
+    member by their number."""
+
+    member_number = forms.CharField(
+        label=_("Member number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+        error_messages={"required": _("Enter the member number.")},
+    )
+
+    def clean_member_number(self):
+        number = self.cleaned_data["member_number"].strip()
+        member = Member.objects.filter(member_number=number).first()
+        if member is None:
+            raise forms.ValidationError(_("There is no member with this number."))
+        return member
 
 
 SELECTED = re.compile(r"^(\d{1,18}):(\d{1,9})$")

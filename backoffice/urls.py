@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice.views import inbox, phone, ticket
+from backoffice.views import inbox, mail, phone, ticket
 
 app_name = "backoffice"
 
@@ -13,6 +13,9 @@ urlpatterns = [
         phone.phone_form,
         name="phone_form",
     ),
+    path("e-mail/", mail.mail_list, name="mail"),
+    path("e-mail/<int:email_id>/", mail.mail_detail, name="mail_detail"),
+    path("e-mail/<int:email_id>/original/", mail.mail_original, name="mail_original"),
     path("anliegen/<str:reference>/", ticket.ticket_detail, name="ticket"),
     path("anliegen/<str:reference>/art/", ticket.ticket_retype, name="ticket_retype"),
     path("anliegen/<str:reference>/iban/", ticket.ticket_iban, name="ticket_iban"),

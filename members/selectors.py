@@ -2,7 +2,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, Subquery
+from django.db.models import Case, F, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 
 from cooperative.models import Building, Unit
@@ -259,3 +259,87 @@ def contract_with_household(member) -> Contract | None:
     contract = rows[0].contract
     contract.household = [row.member for row in rows]
     return contract
+
+
+# --- who wrote it? (a message from an address that is not on file) ----------
+
+MENTION_LIMIT = 5
+# Not a part of a date, an amount or a longer number ("12.03.2026", "1.500,00 €").
+_MEMBER_NUMBER = re.compile(r"(?<![\d.,/-])\d{4,12}(?!\d|[.,/-]\d|\s*(?:€|EUR|Euro))")
+_NAME_WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*(?:-[^\W\d_]+)*")
+_MENTION_WORDS = 400
+
+
+@dataclass(frozen=True)
+class MemberMention:
+    member: Member
+    # Why it is suggested, strongest first: "number", "name", "address".
+    reasons: tuple[str, ...]
+
+
+def members_mentioned(*, text: str, name: str = "") -> list[MemberMention]:
+    """Members a message from an unknown address may be from: its member
+    numbers, the sender's name or a name in the text (first and last name
+    both), a street address where members live now. Only suggestions for
+    staff to confirm — an address not on file is never linked by this.
+    One query, whatever the text."""
+    text = text[:20000]
+    reasons: dict[int, list[str]] = {}
+    members: dict[int, Member] = {}
+
+    def note(found, reason: str) -> None:
+        for member in found:
+            members[member.pk] = member
+            reasons.setdefault(member.pk, [])
+            if reason not in reasons[member.pk]:
+                reasons[member.pk].append(reason)
+
+    numbers = list(dict.fromkeys(_MEMBER_NUMBER.findall(text)))[:20]
+    words = list(dict.fromkeys(_NAME_WORD.findall(f"{name} {text}")))[:_MENTION_WORDS]
+    folded = {fold(word) for word in words}
+    # Names as people write them (capitalised): the last-name index answers.
+    capitalised = [w for w in words if w[:1].isupper() and len(w) > 1]
+    # Where members live now, when the text names the building's address
+    # (" nordring 1 " in the text's words, folded alike in the database:
+    # "Nordring 1.", "NORDRING 1" and "Nordring 1, 2. OG" all find it).
+    plain = " " + " ".join(_words(text)) + " "
+    buildings = Building.objects.alias(
+        address=SearchText("street", "house_number"), text=Value(plain)
+    ).filter(text__contains=F("address"))
+    living = ContractMember.objects.filter(
+        contract__in=Contract.objects.current().filter(unit__building__in=buildings)
+    ).values("member_id")
+    # Everything in one query: the candidates, and which of them live there.
+    candidates = list(
+        Member.objects.annotate(
+            lives_there=Case(When(pk__in=living, then=True), default=False)
+        ).filter(Q(member_number__in=numbers) | Q(last_name__in=capitalised) | Q(pk__in=living))[
+            :200
+        ]
+    )
+    residents = []
+    for member in candidates:
+        if member.member_number in numbers:
+            note([member], "number")
+        if member.last_name in capitalised and set(_words(member.first_name)) & folded:
+            note([member], "name")
+        if member.lives_there:
+            residents.append(member)
+    # Several households live at one address: the sender's name decides
+    # when it is there; else all of them (at most a few) are offered.
+    named = [m for m in residents if fold(m.last_name) in folded]
+    note(named or residents[: MENTION_LIMIT * 4], "address")
+    order = {"number": 0, "name": 1, "address": 2}
+    ranked = sorted(
+        members.values(),
+        key=lambda m: (
+            -sum(3 - order[r] for r in reasons[m.pk]),
+            m.last_name,
+            m.first_name,
+            m.member_number,
+        ),
+    )
+    return [
+        MemberMention(member=m, reasons=tuple(sorted(reasons[m.pk], key=order.get)))
+        for m in ranked[:MENTION_LIMIT]
+    ]

@@ -38,7 +38,7 @@ from accounts.two_factor import recovery_codes_renew
 from audit.models import AccessLog
 from cooperative.models import Cooperative
 from demo.cast import staff_ensure
-from mail.models import OutboundEmail
+from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
 from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
 from tests.factories import photo, ticket_create
@@ -153,6 +153,14 @@ ROUTES = {
     "backoffice:ticket_iban":                  (L,    404,  404,  404,  405,  405,  405),
     "backoffice:attachment":                   (L,    404,  404,  404,  404,  404,  200),
     "backoffice:attachment [own team]":        (L,    404,  404,  404,  200,  200,  200),
+    # The e-mail intake: messages that made no request, for all staff (as
+    # triage); a request's e-mail only for who may see the request.
+    "backoffice:mail":                         (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:mail_detail":                  (L,    404,  404,  404,  404,  404,  200),
+    "backoffice:mail_detail [own team]":       (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:mail_detail [unfiled]":        (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:mail_original":                (L,    404,  404,  404,  404,  404,  200),
+    "backoffice:mail_original [own team]":     (L,    404,  404,  404,  200,  200,  200),
     # The administration. Everyone who is not staff is sent to the login.
     "verwaltung/login/":                       (L,    L,    L,    L,    L,    L,    L),
     "admin:index":                             (L,    L,    L,    L,    200,  200,  200),
@@ -617,6 +625,22 @@ def world(cast, settings, tmp_path) -> World:
         "otp_static.StaticDevice": StaticDevice.objects.get(user=cast.tom).pk,
     }
 
+    mails = {
+        name: InboundEmail.objects.create(
+            mailbox="service",
+            content_hash=name * 8,
+            raw=f"From: a@example.org\r\nSubject: {name}\r\n\r\nText\r\n".encode(),
+            size=50,
+            sender="a@example.org",
+            status=status,
+            ticket_reference=reference,
+        ).pk
+        for name, status, reference in [
+            ("bank", InboundEmail.Status.REPLY, bank.reference),
+            ("repair", InboundEmail.Status.TICKET, repair.reference),
+            ("unfiled", InboundEmail.Status.QUARANTINE, ""),
+        ]
+    }
     slug = repair.request_type.slug
     photo_id = Attachment.objects.get(ticket=repair).pk
     scan_id = Attachment.objects.get(ticket=bank).pk
@@ -667,6 +691,11 @@ def world(cast, settings, tmp_path) -> World:
             "reference": repair.reference,
             "attachment_id": photo_id,
         },
+        "backoffice:mail_detail": {"email_id": mails["bank"]},
+        "backoffice:mail_detail [own team]": {"email_id": mails["repair"]},
+        "backoffice:mail_detail [unfiled]": {"email_id": mails["unfiled"]},
+        "backoffice:mail_original": {"email_id": mails["bank"]},
+        "backoffice:mail_original [own team]": {"email_id": mails["repair"]},
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(bank).pk,
             "object_id": bank.pk,

@@ -191,6 +191,18 @@ def event_linked(*, ticket: Ticket, other: Ticket, actor: User) -> TicketEvent:
     )
 
 
+def event_member(*, ticket: Ticket, actor: User, member_number: str) -> TicketEvent:
+    """Staff confirmed whose request it is (it came from an address not on
+    file): internal, the reason is the member's own business."""
+    return _create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.MEMBER,
+        public=False,
+        actor=actor,
+        data={"member": member_number},
+    )
+
+
 def event_escalated(
     *,
     ticket: Ticket,

@@ -663,6 +663,7 @@ class TicketEvent(models.Model):
         LINKED = "linked", _("linked")
         ESCALATED = "escalated", _("deadline warning")
         SHARED = "shared", _("shared with the household")
+        MEMBER = "member", _("assigned to a member")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

@@ -5,19 +5,22 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from mail.models import BouncingAddress, OutboundEmail
 from members.models import Contract, ContractMember, Member
 from tickets.models import (
     FINISHED,
@@ -59,24 +62,40 @@ def get_request_type_for_member(user: User, slug: str) -> RequestType:
     return request_type
 
 
-def get_ticket_for_staff(user: User, reference: str) -> Ticket:
-    """Staff reach a ticket only within their visibility; else 404."""
-    ticket = (
-        Ticket.objects.visible_to_staff(user)
-        .select_related(
-            "request_type",
-            "team",
-            "assignee",
-            "member",
-            "unit__building__estate",
-            "created_by",
-            "sla_policy",
-            "suggested_type",
-            "merged_into",
-        )
-        .filter(reference=reference)
-        .first()
+def get_ticket_for_staff(user: User, reference: str, *, mail_facts: bool = False) -> Ticket:
+    """Staff reach a ticket only within their visibility; else 404.
+
+    `mail_facts` (the work page): whether mail to the member or the contact
+    address came back undeliverable (`mail_bouncing`) and whether an e-mail
+    about the request failed or is in doubt (`mail_failing`) — answered in
+    the same query, so the usual page, where neither is the case, asks
+    nothing more."""
+    tickets = Ticket.objects.visible_to_staff(user).select_related(
+        "request_type",
+        "team",
+        "assignee",
+        "member__user",
+        "unit__building__estate",
+        "created_by",
+        "sla_policy",
+        "suggested_type",
+        "merged_into",
     )
+    if mail_facts:
+        addresses = [
+            Lower(OuterRef(field))
+            for field in ("contact_email", "member__email", "member__user__email")
+        ]
+        tickets = tickets.annotate(
+            mail_bouncing=Exists(BouncingAddress.objects.filter(address__in=addresses)),
+            mail_failing=Exists(
+                OutboundEmail.objects.filter(
+                    thread=OuterRef("reference"),
+                    status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.IN_DOUBT],
+                )
+            ),
+        )
+    ticket = tickets.filter(reference=reference).first()
     if ticket is None:
         raise Http404
     return ticket

@@ -333,7 +333,15 @@ def _member_notify(ticket: Ticket, *, template: str, event: TicketEvent | None =
     email_queue(
         to=address,
         template=template,
-        context={"ticket": ticket, "member": member, "event": event, "link": link},
+        context={
+            "ticket": ticket,
+            "member": member,
+            "event": event,
+            "link": link,
+            # The mailbox that is read (Reply-To): an answer by e-mail joins
+            # the request, so the member may simply reply.
+            "reply_by_email": bool(settings.MAIL_REPLY_TO),
+        },
         language=language,
         thread=ticket.reference,  # a reply to it joins this request
         # The handler's own words (a reply, a question), not a notice.
@@ -719,6 +727,38 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor: User) -> None:
     with transaction.atomic():
         ticket.related.add(other)
         events.event_linked(ticket=ticket, other=other, actor=actor)
+
+
+def ticket_member_set(
+    *, ticket: Ticket, member: Member, actor: User, expected_version: int
+) -> TicketEvent:
+    """Staff confirm whose request it is (it came without a member: an
+    address not on file, a caller not found at first). From then on it is
+    the member's request like any other: in their portal, their household's
+    when the type is shared, and e-mails go to the member's address on file,
+    never to the address the message came from (which stays in the contact
+    fields for staff). Routed again when nobody had it yet (triage), since
+    the member's building now decides the team."""
+    with transaction.atomic():
+        ticket = _locked(ticket, expected_version)
+        if ticket.member_id is not None:
+            raise TicketError("has a member")
+        ticket.member = member
+        ticket.unit = _member_unit(member)
+        ticket.version += 1
+        ticket.save(update_fields=["member", "unit", "version", "updated_at"])
+        event = events.event_member(ticket=ticket, actor=actor, member_number=member.member_number)
+        if ticket.team_id is None and not ticket.is_finished():
+            before = events.in_charge(team=ticket.team, assignee=ticket.assignee)
+            ticket_route(ticket)  # saves the new team, handler, SLA
+            assigned = events.event_assigned(
+                ticket=ticket, actor=actor, before=before, reason=ticket.routing_reason
+            )
+            if ticket.assignee is not None and ticket.assignee != actor:
+                _staff_notify(
+                    ticket, user=ticket.assignee, template="tickets/email/assigned", event=assigned
+                )
+    return event
 
 
 def absence_hand_over(*, absence, actor: User) -> BulkOutcome:

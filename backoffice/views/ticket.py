@@ -14,6 +14,7 @@ from audit.services import access_record
 from backoffice.forms import (
     AssignForm,
     IbanRevealForm,
+    MemberForm,
     ReferenceForm,
     ReplyForm,
     RerouteForm,
@@ -21,7 +22,8 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
-from members.selectors import contract_with_household
+from mail.selectors import bouncing, outbound_failing
+from members.selectors import contract_with_household, members_mentioned
 from tickets import services
 from tickets.models import Attachment, CannedResponse, Ticket, open_condition
 from tickets.selectors import get_ticket_for_staff
@@ -58,6 +60,9 @@ def _forms(ticket, data=None, files=None, action=None, reply_text=""):
             data if action == "assign" else None,
             initial={**initial, "team": ticket.team_id, "assignee": ticket.assignee_id},
         ),
+        "member_form": MemberForm(
+            data if action == "member" else None, initial=initial, prefix="member"
+        ),
     }
 
 
@@ -75,7 +80,7 @@ def _member_language(ticket) -> str:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, reference):
-    ticket = get_ticket_for_staff(request.user, reference)
+    ticket = get_ticket_for_staff(request.user, reference, mail_facts=True)
     action = request.POST.get("action") if request.method == "POST" else None
     canned = _canned(ticket)
     reply_text = ""
@@ -91,7 +96,7 @@ def ticket_detail(request, reference):
         reply_text = returned.data["body"]  # a reply or note sent while logged out
         kept_notice(request, returned)
     forms = _forms(ticket, request.POST, request.FILES, action, reply_text)
-    if action in ("reply", "status", "assign", "merge", "link", "reroute"):
+    if action in ("reply", "status", "assign", "merge", "link", "reroute", "member"):
         form = forms[f"{action}_form"]
         if form.is_valid():
             data = form.cleaned_data
@@ -115,6 +120,18 @@ def ticket_detail(request, reference):
                         expected_version=data["version"],
                     )
                     messages.success(request, _("The status has been changed."))
+                elif action == "member":
+                    services.ticket_member_set(
+                        ticket=ticket,
+                        actor=request.user,
+                        member=data["member_number"],
+                        expected_version=data["version"],
+                    )
+                    messages.success(
+                        request,
+                        _("The request now belongs to %(name)s.")
+                        % {"name": data["member_number"].full_name},
+                    )
                 elif action == "reroute":
                     services.ticket_reroute(
                         ticket=ticket,
@@ -182,7 +199,7 @@ def ticket_detail(request, reference):
             services.ticket_visit(ticket=ticket, user=request.user)
     if request.method == "POST":
         # Show the latest state (a conflict means it moved on), input kept.
-        ticket = get_ticket_for_staff(request.user, reference)
+        ticket = get_ticket_for_staff(request.user, reference, mail_facts=True)
     for form in forms.values():
         if form.is_bound:
             data = form.data.copy()
@@ -213,6 +230,19 @@ def ticket_detail(request, reference):
         if ticket.member_id and t.member_id == ticket.member_id and not t.is_finished()
     ]
     related = [t for t in nearby if t.is_related]
+    # Whose it may be, for a request that came without a member (an
+    # address not on file): suggestions for staff to confirm, never applied.
+    suggestions = []
+    if ticket.member_id is None and not ticket.is_finished():
+        text = " ".join(str(value) for _label, value in ticket.answer_rows())
+        suggestions = members_mentioned(text=text, name=ticket.contact_name)
+    addresses = [ticket.contact_email]
+    if ticket.member is not None:
+        user = getattr(ticket.member, "user", None)
+        addresses += [ticket.member.email, user.email if user is not None else ""]
+    # Asked only when the ticket's own query said there is something to show.
+    bounces = bouncing(addresses) if ticket.mail_bouncing else []
+    failing = outbound_failing(ticket.reference) if ticket.mail_failing else []
     return render(
         request,
         "backoffice/ticket.html",
@@ -224,6 +254,9 @@ def ticket_detail(request, reference):
             "answers": ticket.answer_rows(),
             "canned": canned,
             "related": related,
+            "suggestions": suggestions,
+            "bouncing": bounces,
+            "failing": failing,
             **forms,
         },
     )
