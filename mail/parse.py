@@ -15,6 +15,8 @@ German senders' charsets are decoded leniently: a part that says
 ISO-8859-1 is read as Windows-1252 (what those programs really write: „“ –
 €), a part whose bytes are valid UTF-8 is read as UTF-8 whatever it claims
 (the most common mislabel), and anything else falls back to Windows-1252.
+Raw 8-bit Latin-1 in the header (mailx, home-made scripts) is read the
+same way, and format=flowed text (Thunderbird) is unwrapped (RFC 3676).
 
 `reply_text(text)` strips the quoted earlier message and the client's quote
 header ("Am … schrieb …:", "-----Ursprüngliche Nachricht-----", Outlook's
@@ -32,6 +34,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
 from inscriptis import get_text
+from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
 
@@ -100,20 +103,65 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     return data.decode("latin-1")  # every byte is a character: never fails
 
 
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Text sent as format=flowed (RFC 3676) as its writer wrote it: a line
+    ending in a space goes on in the next line of the same quote depth
+    (with DelSp=yes that space was added by the wrapping and goes too), a
+    space added before a line ("space-stuffing") is removed, and the
+    signature separator "-- " stays a line of its own."""
+    lines: list[tuple[int, str]] = []
+    joining = False
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:].removeprefix(" ")
+        flowed = content.endswith(" ") and content != "-- "
+        if flowed and delsp:
+            content = content[:-1]
+        if joining and lines[-1][0] == depth:
+            lines[-1] = (depth, lines[-1][1] + content)
+        else:
+            lines.append((depth, content))
+        joining = flowed
+    return "\n".join(
+        ">" * depth + (" " if depth and content else "") + content for depth, content in lines
+    )
+
+
 def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if payload is None:  # a multipart, or nothing at all
         return ""
-    return decode_bytes(payload, part.get_content_charset())
+    text = decode_bytes(payload, part.get_content_charset())
+    # Thunderbird and Windows Live Mail send format=flowed, wrapped at 72
+    # characters; read as it is, every paragraph would break mid-sentence
+    # (and a phrase searched for would not be found across the break).
+    if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
+        text = unflow(text.replace("\r\n", "\n"), delsp=_param(part, "delsp") == "yes")
+    return text
 
 
-_HTML_CONFIG = ParserConfig(display_links=True)
+def _param(part: Message, name: str) -> str:
+    value = part.get_param(name)
+    if isinstance(value, tuple):  # an RFC 2231 value: (charset, language, text)
+        value = value[2]
+    return str(value or "").strip().lower()
+
+
+# The browser's defaults (inscriptis' "strict" profile), not its default
+# "relaxed" one: that indents every <div> by two spaces per level, and web
+# mailers (GMX, Web.de, T-Online) nest the whole message in <div>s, so each
+# line after the first was shown indented.
+_HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=True)
+# A block holding only a no-break space is how web mailers write an empty
+# line between paragraphs ("<div>&nbsp;</div>"); a browser shows it as one,
+# inscriptis drops it (and with it the paragraph break).
+_EMPTY_BLOCK = re.compile(r"<(div|p)(\s[^>]*)?>(\s|&nbsp;|&#160;|\xa0)*</\1>", re.IGNORECASE)
 
 
 def html_to_text(html: str) -> str:
     """Readable text of an HTML mail: sanitised first (scripts, styles and
     event handlers gone), then laid out as text (lists, tables, links)."""
-    clean = nh3.clean(html)
+    clean = _EMPTY_BLOCK.sub(r"<\1><br></\1>", nh3.clean(html))
     text = get_text(clean, _HTML_CONFIG)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines()))
 
@@ -275,11 +323,29 @@ def _parts(message: Message) -> tuple[str, str, list[Attachment]]:
 # --- the whole message ---------------------------------------------------------------
 
 
+def _header_as_utf8(raw: bytes) -> bytes:
+    """The message with 8-bit header bytes that are not UTF-8 re-encoded as
+    UTF-8. Old mailx setups and home-made scripts write Latin-1 umlauts
+    into Subject and From without RFC 2047; the email package reads raw
+    UTF-8 there but turns every other 8-bit byte into U+FFFD
+    ("Z\ufffdhlerstand"). Only the top header: a part's bytes are decoded
+    by their own charset."""
+    end = re.search(rb"\r?\n\r?\n", raw)
+    head = raw[: end.start()] if end else raw
+    if head.isascii():
+        return raw
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_bytes(head, "cp1252").encode("utf-8") + raw[len(head) :]
+    return raw
+
+
 def parse(raw: bytes) -> Parsed:
     """Everything the intake needs from one message (see the module docstring)."""
     if not raw or not re.match(rb"^[\x21-\x39\x3b-\x7e]+:", raw.lstrip()[:1000]):
         raise UnreadableMessage("no message header")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(_header_as_utf8(raw), policy=email.policy.default)
     defects = [type(d).__name__ for d in message.defects]
     subject = _header(message, "Subject", defects)
     sender_name, sender = "", ""
