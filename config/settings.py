@@ -276,6 +276,10 @@ EMAIL_TIMEOUT = 30
 # How long one delivery attempt may hold an outbox row before mail_retry
 # treats its worker as stopped (well above EMAIL_TIMEOUT times the SMTP steps).
 MAIL_LEASE_SECONDS = int(os.environ.get("GENOPORTAL_MAIL_LEASE_SECONDS", "600"))
+# Failed deliveries are tried again with growing pauses (mail.backoff: 1, 2,
+# 4 … minutes, at most an hour); after this many attempts an e-mail is given
+# up and listed for staff, who can send it again.
+MAIL_MAX_ATTEMPTS = int(os.environ.get("GENOPORTAL_MAIL_MAX_ATTEMPTS", "10"))
 # Incoming mail (mailroom): more messages from one address within an hour
 # are kept but not processed (a second guard against mail loops).
 MAIL_SENDER_LIMIT_PER_HOUR = int(os.environ.get("GENOPORTAL_MAIL_SENDER_LIMIT_PER_HOUR", "20"))

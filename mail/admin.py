@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mail.models import OutboundEmail
-from mail.tasks import email_deliver
+from mail.services import email_send_again
 
 
 @admin.action(
@@ -12,29 +12,27 @@ from mail.tasks import email_deliver
 def send_again(modeladmin, request, queryset):
     """Staff decide for rows in doubt (or failed ones) after checking with
     the recipient; the same Message-ID lets mail programs drop a copy."""
-    ids = list(
-        queryset.filter(
+    count = sum(
+        email_send_again(email=email, actor=request.user)
+        for email in queryset.filter(
             status__in=[OutboundEmail.Status.IN_DOUBT, OutboundEmail.Status.FAILED]
-        ).values_list("pk", flat=True)
+        )
     )
-    OutboundEmail.objects.filter(pk__in=ids).update(status=OutboundEmail.Status.FAILED)
-    for email_id in ids:
-        email_deliver.enqueue(email_id)
     modeladmin.message_user(
         request,
         ngettext(
             "%(count)d e-mail queued to be sent again.",
             "%(count)d e-mails queued to be sent again.",
-            len(ids),
+            count,
         )
-        % {"count": len(ids)},
+        % {"count": count},
         messages.SUCCESS,
     )
 
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at"]
+    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at", "thread"]
     list_filter = ["status"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"

@@ -18,6 +18,17 @@ from django.utils.translation import gettext_lazy as _
 from core.models import TimeStampedModel
 
 
+class OutboundEmailQuerySet(models.QuerySet):
+    def failing(self, *, max_attempts: int | None = None) -> "OutboundEmailQuerySet":
+        """What needs a person: e-mails the portal gave up on after
+        `max_attempts` (settings.MAIL_MAX_ATTEMPTS) failed attempts, and
+        those in doubt, which are never sent again by themselves."""
+        if max_attempts is None:
+            max_attempts = settings.MAIL_MAX_ATTEMPTS
+        given_up = models.Q(status=OutboundEmail.Status.FAILED, attempts__gte=max_attempts)
+        return self.filter(given_up | models.Q(status=OutboundEmail.Status.IN_DOUBT))
+
+
 class OutboundEmail(TimeStampedModel):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -49,15 +60,42 @@ class OutboundEmail(TimeStampedModel):
     claim = models.UUIDField(_("delivery token"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     handed_over_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
+    # When mail_retry may enqueue the row again (mail.backoff after a failed
+    # attempt; a grace period after staff sent it again). Empty: a queued row
+    # waits five minutes from its creation for its own task.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # The staff member who last had it sent again (mail.services.email_send_again).
+    sent_again_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent again by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sent_again_at = models.DateTimeField(_("sent again at"), null=True, blank=True)
+
+    objects = OutboundEmailQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("outgoing e-mail")
         verbose_name_plural = _("outgoing e-mails")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # mail_retry's due rows, and the failing ones staff are shown.
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["thread", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+    def is_given_up(self, *, max_attempts: int | None = None) -> bool:
+        """Failed so often that only staff send it again (see failing())."""
+        if max_attempts is None:
+            max_attempts = settings.MAIL_MAX_ATTEMPTS
+        return self.status == self.Status.FAILED and self.attempts >= max_attempts
 
     def message_id(self) -> str:
         """The same Message-ID for every attempt at this row: if staff send

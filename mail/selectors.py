@@ -33,13 +33,22 @@ def inbound_unfiled(status: str, *, before: int | None = None) -> QuerySet[Inbou
 
 
 def outbound_failing(reference: str) -> list[OutboundEmail]:
-    """The e-mails about one request that did not go out (failed, or in
-    doubt whether the server got them), newest first, without bodies."""
-    return list(
-        OutboundEmail.objects.filter(
-            thread=reference,
-            status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.IN_DOUBT],
-        )
-        .defer("body")
-        .order_by("-created_at", "-pk")[:20]
+    """The e-mails about one request staff must look at (emails_failing),
+    without bodies, at most 20."""
+    return list(emails_failing(thread=reference).defer("body")[:20])
+
+
+def emails_failing(
+    *, thread: str | None = None, max_attempts: int | None = None
+) -> QuerySet[OutboundEmail]:
+    """The e-mails staff must look at, newest first: given up after
+    `max_attempts` (settings.MAIL_MAX_ATTEMPTS) failed attempts, or in doubt
+    (may have arrived; never sent again by itself). `thread`: only those
+    about one request (its reference), for the request's page. Each can be
+    sent again with mail.services.email_send_again."""
+    emails = OutboundEmail.objects.failing(max_attempts=max_attempts).select_related(
+        "sent_again_by"
     )
+    if thread is not None:
+        emails = emails.filter(thread=thread)
+    return emails.order_by("-created_at")

@@ -1,10 +1,11 @@
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.template import Context, Engine
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cooperative.cache import cooperative_current
 from mail.models import OutboundEmail
-from mail.tasks import email_deliver
+from mail.tasks import QUEUED_GRACE, email_deliver
 
 
 def _render_text(name: str, context: dict) -> str:
@@ -38,3 +39,39 @@ def email_queue(
         )
         transaction.on_commit(lambda: email_deliver.enqueue(email.pk))
     return email
+
+
+# The actor is typed as Django's user: mail sits below accounts (the layer
+# contract in pyproject.toml), like the foreign key to AUTH_USER_MODEL.
+def email_send_again(*, email: OutboundEmail, actor: AbstractBaseUser) -> bool:
+    """Staff have the portal try again: an e-mail it gave up on, one that
+    failed (without waiting for its backoff), or one in doubt after checking
+    with the recipient that it did not arrive (a copy keeps its Message-ID,
+    so mail programs show it once). It starts a fresh round of attempts.
+
+    Only a failed or in-doubt row is reset, by one conditional UPDATE: two
+    clicks, or two staff members at once, enqueue one delivery, and a row
+    that is sent or being sent is never touched. Returns whether it was
+    queued; `email` is updated in memory to match."""
+    now = timezone.now()
+    changes = {
+        "status": OutboundEmail.Status.QUEUED,
+        "attempts": 0,
+        "claim": None,
+        "handed_over_at": None,
+        # Its own task runs on commit; mail_retry steps in only if that is lost.
+        "next_attempt_at": now + QUEUED_GRACE,
+        "sent_again_by": actor,
+        "sent_again_at": now,
+        "updated_at": now,
+    }
+    with transaction.atomic():
+        reset = OutboundEmail.objects.filter(
+            pk=email.pk, status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.IN_DOUBT]
+        ).update(**changes)
+        if reset:
+            transaction.on_commit(lambda: email_deliver.enqueue(email.pk))
+    if reset:
+        for field, value in changes.items():
+            setattr(email, field, value)
+    return bool(reset)

@@ -6,11 +6,14 @@ never roll back what already happened at the mail server:
 2. hand-over: just before the message text goes to the server, the moment
    is recorded: until then a crash provably sent nothing;
 3. sent: right after the server accepted, the row is marked sent.
+A failed attempt (refused, or no server reached) leaves a row `mail_retry`
+sends again after a growing pause (mail.backoff) until MAIL_MAX_ATTEMPTS.
 A worker killed between 1 and 2 leaves a row `mail_retry` sends again once
 its lease has run out; one killed between 2 and 3 leaves it "in doubt",
 which is never sent again by itself (a second copy is worse than asking
 staff to look). No row lock is held while talking to the server."""
 
+import datetime
 import logging
 import smtplib
 import uuid
@@ -25,11 +28,16 @@ from django.utils import timezone
 from django.utils.html import linebreaks, urlize
 from django_tasks import task
 
+from mail.backoff import retry_delay
 from mail.models import InboundEmail, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
 Status = OutboundEmail.Status
+
+# How long a queued row is left to the task enqueued with it before
+# mail_retry enqueues another (harmless, the claim sends once, but noisy).
+QUEUED_GRACE = datetime.timedelta(minutes=5)
 
 
 class MailRefused(Exception):
@@ -46,9 +54,12 @@ def email_claim(email_id: int) -> uuid.UUID | None:
     is sent, in doubt, or held by another attempt."""
     token = uuid.uuid4()
     now = timezone.now()
+    # A failed row waits out its backoff even when a second task for it is
+    # in the queue (mail_retry ran twice before the worker got to it).
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     claimed = (
         OutboundEmail.objects.filter(pk=email_id)
-        .filter(Q(status=Status.QUEUED) | Q(status=Status.FAILED))
+        .filter(Q(status=Status.QUEUED) | (Q(status=Status.FAILED) & due))
         .update(
             status=Status.SENDING,
             claim=token,
@@ -184,8 +195,10 @@ def email_deliver(email_id: int) -> str:
         # hand-over may or may not have delivered it.
         refused = isinstance(exc, MailRefused | ClaimLost | smtplib.SMTPResponseException)
         status = Status.IN_DOUBT if handed_over and not refused else Status.FAILED
+        now = timezone.now()
+        retry_at = now + retry_delay(attempts=email.attempts) if status == Status.FAILED else None
         _held(email_id, token).update(
-            status=status, last_error=repr(exc)[:2000], updated_at=timezone.now()
+            status=status, last_error=repr(exc)[:2000], next_attempt_at=retry_at, updated_at=now
         )
         logger.warning("email delivery failed", extra={"email_id": email_id, "status": status})
         return str(status)

@@ -281,3 +281,36 @@ def test_a_strangers_request_page_with_suggestions_costs_few_queries(client, cas
     assert len(statements) <= MOST, "\n".join(statements)
     assert not repeated(statements)
     assert Ticket.objects.get(pk=ticket.pk).status == Status.RECEIVED
+
+
+# E-mails that did not go out -------------------------------------------------------
+
+
+def test_a_failed_email_is_shown_on_its_request_and_sent_again_once(client, cast, settings):
+    email = mail_ingest(raw=mail(), mailbox="service")
+    ticket = Ticket.objects.get(reference=email.ticket_reference)
+    ticket.team.members.add(cast.hanna)
+    sent = OutboundEmail.objects.get(thread=ticket.reference)
+    client.force_login(cast.hanna)
+    assert de("E-mails that did not go out") not in client.get(url(ticket)).content.decode()
+    OutboundEmail.objects.filter(pk=sent.pk).update(status=OutboundEmail.Status.IN_DOUBT)
+    page = client.get(url(ticket)).content.decode()
+    assert de("E-mails that did not go out") in page and de("Send again") in page
+    # Another request's e-mail id on this page changes nothing.
+    foreign = OutboundEmail.objects.create(
+        to="x@example.org",
+        subject="s",
+        body="b",
+        thread="A-2000-000001",
+        status=OutboundEmail.Status.IN_DOUBT,
+    )
+    client.post(url(ticket), {"action": "resend", "email": foreign.pk})
+    assert OutboundEmail.objects.get(pk=foreign.pk).status == OutboundEmail.Status.IN_DOUBT
+    response = client.post(url(ticket), {"action": "resend", "email": sent.pk}, follow=True)
+    assert de("The e-mail is being sent again.") in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == OutboundEmail.Status.QUEUED and sent.sent_again_by == cast.hanna
+    again = client.post(url(ticket), {"action": "resend", "email": sent.pk}, follow=True)
+    assert de("This e-mail cannot be sent again (it is sent or on its way).") in (
+        again.content.decode()
+    )

@@ -67,7 +67,7 @@ def get_ticket_for_staff(user: User, reference: str, *, mail_facts: bool = False
 
     `mail_facts` (the work page): whether mail to the member or the contact
     address came back undeliverable (`mail_bouncing`) and whether an e-mail
-    about the request failed or is in doubt (`mail_failing`) — answered in
+    about the request was given up on or is in doubt (`mail_failing`) — answered in
     the same query, so the usual page, where neither is the case, asks
     nothing more."""
     tickets = Ticket.objects.visible_to_staff(user).select_related(
@@ -89,10 +89,7 @@ def get_ticket_for_staff(user: User, reference: str, *, mail_facts: bool = False
         tickets = tickets.annotate(
             mail_bouncing=Exists(BouncingAddress.objects.filter(address__in=addresses)),
             mail_failing=Exists(
-                OutboundEmail.objects.filter(
-                    thread=OuterRef("reference"),
-                    status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.IN_DOUBT],
-                )
+                OutboundEmail.objects.failing().filter(thread=OuterRef("reference"))
             ),
         )
     ticket = tickets.filter(reference=reference).first()

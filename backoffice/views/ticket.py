@@ -22,7 +22,9 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
+from mail.models import OutboundEmail
 from mail.selectors import bouncing, outbound_failing
+from mail.services import email_send_again
 from members.selectors import contract_with_household, members_mentioned
 from tickets import services
 from tickets.models import Attachment, CannedResponse, Ticket, open_condition
@@ -96,6 +98,21 @@ def ticket_detail(request, reference):
         reply_text = returned.data["body"]  # a reply or note sent while logged out
         kept_notice(request, returned)
     forms = _forms(ticket, request.POST, request.FILES, action, reply_text)
+    if action == "resend":
+        # Staff have a failed or in-doubt e-mail about this request sent again.
+        email_id = request.POST.get("email", "")
+        email = (
+            OutboundEmail.objects.filter(pk=int(email_id), thread=ticket.reference).first()
+            if email_id.isascii() and email_id.isdigit()
+            else None
+        )
+        if email is not None and email_send_again(email=email, actor=request.user):
+            messages.success(request, _("The e-mail is being sent again."))
+        else:
+            messages.error(
+                request, _("This e-mail cannot be sent again (it is sent or on its way).")
+            )
+        return redirect("backoffice:ticket", reference=reference)
     if action in ("reply", "status", "assign", "merge", "link", "reroute", "member"):
         form = forms[f"{action}_form"]
         if form.is_valid():

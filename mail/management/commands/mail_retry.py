@@ -8,7 +8,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from mail.models import OutboundEmail
-from mail.tasks import email_deliver
+from mail.tasks import QUEUED_GRACE, email_deliver
 
 Status = OutboundEmail.Status
 
@@ -22,6 +22,9 @@ def stopped_attempts_settle(*, now: datetime.datetime) -> tuple[int, int]:
     retry = stopped.filter(handed_over_at__isnull=True).update(
         status=Status.FAILED,
         claim=None,
+        # Our worker stopped, not the mail server: no backoff, the lease
+        # already made the row wait.
+        next_attempt_at=now,
         last_error="The delivery stopped before the message was handed to the mail server.",
         updated_at=now,
     )
@@ -48,28 +51,48 @@ def stopped_attempts_settle(*, now: datetime.datetime) -> tuple[int, int]:
     return retry, doubt
 
 
+def emails_due(*, now: datetime.datetime, max_attempts: int):
+    """Unsent rows whose next attempt is due: failed ones once their backoff
+    has passed (mail.backoff), queued ones whose own task should long have
+    run. Each branch is an equality on status and a range on one column,
+    answered from the (status, next_attempt_at) and (status, created_at)
+    indexes. Rows with `max_attempts` attempts are given up: staff decide."""
+    # A queued row younger than five minutes most likely still has its task
+    # waiting in the queue; leave it alone rather than enqueue it twice.
+    settled = now - QUEUED_GRACE
+    return OutboundEmail.objects.filter(
+        Q(status=Status.FAILED, next_attempt_at__lte=now)
+        # Failed before the backoff existed, or put back by hand.
+        | Q(status=Status.FAILED, next_attempt_at__isnull=True)
+        # Sent again by staff (mail.services.email_send_again).
+        | Q(status=Status.QUEUED, next_attempt_at__lte=now)
+        | Q(status=Status.QUEUED, next_attempt_at__isnull=True, created_at__lt=settled),
+        attempts__lt=max_attempts,
+    )
+
+
 class Command(BaseCommand):
     help = (
-        "Re-enqueue outbox e-mails that are not sent yet (failed, lost before their task "
-        "ran, or stopped before reaching the mail server); mark those stopped after it as "
-        "in doubt. Idempotent; run from a timer every minute."
+        "Re-enqueue outbox e-mails that are not sent yet (failed and past their backoff, "
+        "lost before their task ran, or stopped before reaching the mail server); mark "
+        "those stopped after it as in doubt. Idempotent; run from a timer every minute."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--max-attempts", type=int, default=10)
+        parser.add_argument(
+            "--max-attempts",
+            type=int,
+            default=None,
+            help="give up after this many attempts (default: settings.MAIL_MAX_ATTEMPTS)",
+        )
 
     def handle(self, *args, max_attempts, **options):
         now = timezone.now()
+        if max_attempts is None:
+            max_attempts = settings.MAIL_MAX_ATTEMPTS
         retry, doubt = stopped_attempts_settle(now=now)
-        # A queued row younger than five minutes most likely still has its task
-        # waiting in the queue; leave it alone rather than send it twice.
-        settled = now - datetime.timedelta(minutes=5)
-        pending = OutboundEmail.objects.filter(
-            Q(status=Status.FAILED) | Q(status=Status.QUEUED, created_at__lt=settled),
-            attempts__lt=max_attempts,
-        )
         count = 0
-        for email_id in pending.values_list("pk", flat=True):
+        for email_id in emails_due(now=now, max_attempts=max_attempts).values_list("pk", flat=True):
             email_deliver.enqueue(email_id)
             count += 1
         self.stdout.write(
