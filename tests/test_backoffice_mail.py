@@ -314,3 +314,19 @@ def test_a_failed_email_is_shown_on_its_request_and_sent_again_once(client, cast
     assert de("This e-mail cannot be sent again (it is sent or on its way).") in (
         again.content.decode()
     )
+
+
+def test_the_intake_lists_our_failed_emails_of_requests_one_may_see(client, cast):
+    email = mail_ingest(raw=mail(), mailbox="service")
+    ticket = Ticket.objects.get(reference=email.ticket_reference)
+    OutboundEmail.objects.filter(thread=ticket.reference).update(
+        status=OutboundEmail.Status.IN_DOUBT
+    )
+    otto = User.objects.create_user("otto@example.org", "x" * 12, is_staff=True)
+    client.force_login(otto)  # not of the request's team: not listed for him
+    listed = client.get("/bearbeitung/e-mail/?status=outbound").content.decode()
+    assert ticket.reference not in listed and de("No messages of this kind.") in listed
+    ticket.team.members.add(otto)
+    listed = client.get("/bearbeitung/e-mail/?status=outbound").content.decode()
+    assert f'href="/bearbeitung/anliegen/{ticket.reference}/"' in listed
+    assert "alice@example.org" in listed

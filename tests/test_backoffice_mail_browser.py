@@ -86,3 +86,6 @@ def test_the_messages_that_made_no_request_are_listed_and_readable(
     page.wait_for_url(f"{base}/bearbeitung/e-mail/?status=auto_reply")
     assert page.get_by_text(de("No messages of this kind.")).count() == 1
     check_page(page)
+    page.get_by_role("link", name=de("Our e-mails that did not go out")).click()
+    page.wait_for_url(f"{base}/bearbeitung/e-mail/?status=outbound")
+    check_page(page)

@@ -13,7 +13,7 @@ from audit.services import access_record
 from core.decorators import staff_required
 from mail.models import InboundEmail
 from mail.parse import UnreadableMessage, parse
-from mail.selectors import UNFILED, inbound_unfiled
+from mail.selectors import emails_failing, inbound_unfiled
 from tickets.models import Ticket
 
 PAGE = 50
@@ -23,6 +23,7 @@ TABS = {
     Outcome.IGNORED: gettext_lazy("Held back"),
     Outcome.BOUNCE: gettext_lazy("Undeliverable notices"),
     Outcome.AUTO_REPLY: gettext_lazy("Automatic replies"),
+    "outbound": gettext_lazy("Our e-mails that did not go out"),
 }
 NOTE_LABELS = {
     "unreadable": gettext_lazy("Could not be read"),
@@ -36,11 +37,22 @@ NOTE_LABELS = {
 @require_GET
 def mail_list(request):
     status = request.GET.get("status", Outcome.QUARANTINE)
-    if status not in UNFILED:
+    if status not in TABS:
         status = Outcome.QUARANTINE
     before = request.GET.get("vor", "")
     before = int(before) if before.isascii() and before.isdigit() else None
-    rows = list(inbound_unfiled(status, before=before)[: PAGE + 1])
+    if status == "outbound":
+        # Given up on, or in doubt: each is sent again from its request's
+        # page (account e-mails, without a request, from the administration's
+        # outbox).
+        # Only about requests this person may see (an address is member data).
+        visible = Ticket.objects.visible_to_staff(request.user).values("reference")
+        failing = emails_failing().filter(thread__in=visible)
+        if before is not None:
+            failing = failing.filter(pk__lt=before)
+        rows = list(failing.defer("body").order_by("-pk")[: PAGE + 1])
+    else:
+        rows = list(inbound_unfiled(status, before=before)[: PAGE + 1])
     return render(
         request,
         "backoffice/mail_list.html",
@@ -48,6 +60,7 @@ def mail_list(request):
             "tabs": [(key, label, key == status) for key, label in TABS.items()],
             "status": status,
             "emails": rows[:PAGE],
+            "outbound": status == "outbound",
             "older": rows[PAGE - 1].pk if len(rows) > PAGE else None,
         },
     )
