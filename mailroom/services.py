@@ -37,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from core.request_cache import request_scope
 from mail.models import BouncingAddress, InboundEmail, OutboundEmail
 from mail.parse import Kind, Parsed, UnreadableMessage, parse, reference_in, reply_text
 from members.models import Member
@@ -70,7 +71,9 @@ def mail_ingest(*, raw: bytes, mailbox: str, now: datetime.datetime | None = Non
     if known is not None:
         return known
     try:
-        with transaction.atomic():
+        # One message reads its facts once, as one web request does (the
+        # cooperative's emergency words and sender, the form's fields).
+        with request_scope(), transaction.atomic():
             return _process(parsed, raw=raw, mailbox=mailbox, now=now)
     except IntegrityError:
         # Read at the same moment by another worker: theirs counts.
@@ -103,6 +106,9 @@ def _quarantine(*, raw: bytes, mailbox: str, error: str) -> InboundEmail:
     return email
 
 
+_KIND_OUTCOME = {Kind.BOUNCE: Outcome.BOUNCE, Kind.AUTO_REPLY: Outcome.AUTO_REPLY}
+
+
 def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime) -> InboundEmail:
     email = InboundEmail.objects.create(
         mailbox=mailbox,
@@ -113,16 +119,17 @@ def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime
         sender=parsed.sender[:254],
         subject=parsed.subject[:998],
         sent_at=parsed.date,
-        status=Outcome.AUTO_REPLY,  # set below
+        # Final for a bounce or an automatic reply; set below for the others.
+        status=_KIND_OUTCOME.get(parsed.kind, Outcome.AUTO_REPLY),
         spam=parsed.spam,
         notes=[{"kind": "defects", "items": list(parsed.defects)}] if parsed.defects else [],
     )
     if parsed.kind == Kind.BOUNCE:
         for address in parsed.bounced:
             _bouncing(address, now=now)
-        return _outcome(email, Outcome.BOUNCE)
+        return email
     if parsed.kind == Kind.AUTO_REPLY:
-        return _outcome(email, Outcome.AUTO_REPLY)
+        return email
     if _too_many(parsed.sender, now=now):
         return _outcome(email, Outcome.IGNORED)
     sender = Sender(None, None) if parsed.spam else _sender(parsed.sender)
@@ -295,6 +302,7 @@ def general_type() -> RequestType | None:
     """The request type e-mail opens: the first active general one."""
     return (
         RequestType.objects.filter(active=True, category=Category.GENERAL)
+        .select_related("default_team")  # its queue, for routing
         .order_by("position", "pk")
         .first()
     )
