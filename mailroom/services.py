@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
@@ -207,16 +208,19 @@ def _sender(address: str) -> Sender:
     it on file (account or member record); else nobody."""
     if not address:
         return Sender(None, None)
+    # lower(email) = the address (parse() gives it in lower case), not
+    # email__iexact: that compares upper() on PostgreSQL, which no index
+    # answers; lower(email) has one on both tables.
     users = list(
-        User.objects.filter(
-            email__iexact=address, is_active=True, member__isnull=False
-        ).select_related("member")[:2]
+        User.objects.alias(address=Lower("email"))
+        .filter(address=address, is_active=True, member__isnull=False)
+        .select_related("member")[:2]
     )
     if len(users) == 1:
         return Sender(users[0].member, users[0])
     if users:
         return Sender(None, None)
-    members = list(Member.objects.filter(email__iexact=address)[:2])
+    members = list(Member.objects.alias(address=Lower("email")).filter(address=address)[:2])
     if len(members) == 1:
         account = User.objects.filter(member=members[0], is_active=True).first()
         return Sender(members[0], account)
