@@ -110,13 +110,19 @@ def main() -> int:
         from django.test.utils import CaptureQueriesContext
 
         from demo.cast import build_demo
+        from demo.routing import routing_demo_ensure
         from mail.models import InboundEmail
         from mailroom.services import mail_ingest
 
         # The per-sender hourly limit would set most of a few members'
         # messages aside; this measures processing them.
         settings.MAIL_SENDER_LIMIT_PER_HOUR = 10**9
-        build_demo(units_per_building=4)
+        cast = build_demo(units_per_building=4)
+        # The demo's routing rules, SLA policies and absences (as in
+        # seed_demo): without them every request fell through to its
+        # form's default team, and the intake never read the staff's state
+        # or worked out a deadline as it does in a real cooperative.
+        routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
         members = ["alice@example.org", "bob@example.org", "dave@example.org"]
         rng = random.Random(args.seed)
         references = [

@@ -8,7 +8,8 @@ function directly) nothing is kept, so code that changes data and reads it
 again there always sees the change. Within a request a value stays as first
 read: use it only for facts a page does not change itself."""
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -36,3 +37,15 @@ class RequestCacheMiddleware:
             return self.get_response(request)
         finally:
             _store.reset(token)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """The same scope for work that is not a web request but should read
+    its facts once like one: one incoming e-mail (mailroom), which files a
+    request just as the portal does."""
+    token = _store.set({})
+    try:
+        yield
+    finally:
+        _store.reset(token)

@@ -34,9 +34,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from core.request_cache import request_scope
 from mail.models import BouncingAddress, InboundEmail, OutboundEmail
 from mail.parse import Kind, Parsed, UnreadableMessage, parse, reference_in, reply_text
 from members.models import Member
@@ -70,7 +72,9 @@ def mail_ingest(*, raw: bytes, mailbox: str, now: datetime.datetime | None = Non
     if known is not None:
         return known
     try:
-        with transaction.atomic():
+        # One message reads its facts once, as one web request does (the
+        # cooperative's emergency words and sender, the form's fields).
+        with request_scope(), transaction.atomic():
             return _process(parsed, raw=raw, mailbox=mailbox, now=now)
     except IntegrityError:
         # Read at the same moment by another worker: theirs counts.
@@ -103,6 +107,9 @@ def _quarantine(*, raw: bytes, mailbox: str, error: str) -> InboundEmail:
     return email
 
 
+_KIND_OUTCOME = {Kind.BOUNCE: Outcome.BOUNCE, Kind.AUTO_REPLY: Outcome.AUTO_REPLY}
+
+
 def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime) -> InboundEmail:
     email = InboundEmail.objects.create(
         mailbox=mailbox,
@@ -113,16 +120,17 @@ def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime
         sender=parsed.sender[:254],
         subject=parsed.subject[:998],
         sent_at=parsed.date,
-        status=Outcome.AUTO_REPLY,  # set below
+        # Final for a bounce or an automatic reply; set below for the others.
+        status=_KIND_OUTCOME.get(parsed.kind, Outcome.AUTO_REPLY),
         spam=parsed.spam,
         notes=[{"kind": "defects", "items": list(parsed.defects)}] if parsed.defects else [],
     )
     if parsed.kind == Kind.BOUNCE:
         for address in parsed.bounced:
             _bouncing(address, now=now)
-        return _outcome(email, Outcome.BOUNCE)
+        return email
     if parsed.kind == Kind.AUTO_REPLY:
-        return _outcome(email, Outcome.AUTO_REPLY)
+        return email
     if _too_many(parsed.sender, now=now):
         return _outcome(email, Outcome.IGNORED)
     sender = Sender(None, None) if parsed.spam else _sender(parsed.sender)
@@ -200,16 +208,19 @@ def _sender(address: str) -> Sender:
     it on file (account or member record); else nobody."""
     if not address:
         return Sender(None, None)
+    # lower(email) = the address (parse() gives it in lower case), not
+    # email__iexact: that compares upper() on PostgreSQL, which no index
+    # answers; lower(email) has one on both tables.
     users = list(
-        User.objects.filter(
-            email__iexact=address, is_active=True, member__isnull=False
-        ).select_related("member")[:2]
+        User.objects.alias(address=Lower("email"))
+        .filter(address=address, is_active=True, member__isnull=False)
+        .select_related("member")[:2]
     )
     if len(users) == 1:
         return Sender(users[0].member, users[0])
     if users:
         return Sender(None, None)
-    members = list(Member.objects.filter(email__iexact=address)[:2])
+    members = list(Member.objects.alias(address=Lower("email")).filter(address=address)[:2])
     if len(members) == 1:
         account = User.objects.filter(member=members[0], is_active=True).first()
         return Sender(members[0], account)
@@ -295,6 +306,7 @@ def general_type() -> RequestType | None:
     """The request type e-mail opens: the first active general one."""
     return (
         RequestType.objects.filter(active=True, category=Category.GENERAL)
+        .select_related("default_team")  # its queue, for routing
         .order_by("position", "pk")
         .first()
     )

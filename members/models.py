@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +49,11 @@ class Member(TimeStampedModel):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["last_name", "first_name", "member_number"]
-        indexes = [models.Index(fields=["last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            # Who sent an e-mail (mailroom): the address in any case.
+            models.Index(Lower("email"), name="member_email_lower"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),

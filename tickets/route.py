@@ -75,7 +75,11 @@ def _suggestion(ticket: Ticket):
     found = suggest(ticket.answers_text())
     if found is None:
         return None, None
-    suggested = RequestType.objects.filter(slug=found.slug, active=True).first()
+    suggested = (
+        RequestType.objects.filter(slug=found.slug, active=True)
+        .select_related("default_team")  # its queue, should it be routed as this type
+        .first()
+    )
     return found, suggested
 
 

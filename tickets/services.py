@@ -53,14 +53,15 @@ NO_MESSAGES = (Status.CLOSED, Status.WITHDRAWN)
 def reference_next(*, year: int) -> str:
     """The next reference A-YYYY-NNNNNN. Call inside a transaction: the
     counter row stays locked until it commits, so numbers never repeat."""
-    if not ReferenceCounter.objects.filter(year=year).exists():
+    counted = ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+    if not counted:  # the year's first request
         try:
             with transaction.atomic():
                 ReferenceCounter.objects.create(year=year)
         except IntegrityError:
             pass  # another request created this year's row at the same moment
-    ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
-    number = ReferenceCounter.objects.get(year=year).last
+        ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+    number = ReferenceCounter.objects.values_list("last", flat=True).get(year=year)
     return f"A-{year}-{number:06d}"
 
 
@@ -68,6 +69,8 @@ def _attachments_store(*, files: list[CleanFile], user: User, **owner) -> None:
     """Store cleaned files for their owner: a draft, or a ticket and event.
     All or none: should one fail (a full disk), the rows of this call are
     rolled back and the files it wrote are removed again."""
+    if not files:
+        return
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -172,7 +175,7 @@ def _member_unit(member: Member | None):
     contract = (
         Contract.objects.current()
         .filter(members=member)
-        .select_related("unit")
+        .select_related("unit__building")  # routing reads the building
         .order_by("start")
         .first()
     )
