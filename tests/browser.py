@@ -56,3 +56,12 @@ def log_in(page, base_url, email, password):
         page.fill("#id_code", otp_code(device))
         submit(page)
     page.wait_for_url(base_url + ("/bearbeitung/" if user.is_staff else "/mein-bereich/"))
+
+
+def tab_to(page, selector, limit=60):
+    """Press Tab until the element matching selector has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"{selector} never got the focus")

@@ -4,6 +4,8 @@ here, never from each other."""
 
 import datetime
 import io
+from email.message import EmailMessage
+from io import BytesIO
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -132,3 +134,33 @@ def ticket_create(
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
     ticket.refresh_from_db()
     return ticket
+
+
+def mail(
+    *,
+    sender="alice@example.org",
+    subject="Heizung im Bad",
+    body="Guten Tag,\n\nim Bad wird die Heizung nicht warm.\n\nGrüße\nAlice Ahrens",
+    message_id="<m1@mail.example.org>",
+    attachments=(),
+    **headers,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "service@genossenschaft.example"
+    message["Subject"] = subject
+    if message_id:
+        message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    for name, data, kind in attachments:
+        maintype, subtype = kind.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+def jpeg() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (40, 30), "red").save(out, "JPEG")
+    return out.getvalue()

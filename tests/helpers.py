@@ -1,3 +1,7 @@
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 from django.utils.translation import gettext, override
 
@@ -36,3 +40,36 @@ def otp_verify(client, user, url="/anmelden/code/"):
     response = client.post(url, {"code": otp_code(device)})
     assert response.status_code == 302, response.content.decode()[:2000]
     return response
+
+
+MOST = 12  # the issue's bound for every page
+# Transaction bookkeeping: statements, but no work a page could save by
+# asking differently.
+BOOKKEEPING = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b")
+
+
+def shape(sql: str) -> str:
+    """A statement with its literals and cursor names taken out."""
+    sql = re.sub(r"_django_curs_\w+", "cursor", sql)
+    sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
+    return re.sub(r"\b\d+(?:\.\d+)?\b", "?", sql)
+
+
+def measured(client, url: str) -> list[str]:
+    """The statements of one request of `url` (after one to warm caches)."""
+    assert client.get(url).status_code == 200, url
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200, url
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def repeated(statements: list[str]) -> list[str]:
+    seen, twice = set(), []
+    for statement in statements:
+        if BOOKKEEPING.match(statement):
+            continue
+        key = shape(statement)
+        if key in seen:
+            twice.append(statement[:200])
+        seen.add(key)
+    return twice

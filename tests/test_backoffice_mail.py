@@ -15,9 +15,8 @@ from mail.models import BouncingAddress, InboundEmail, OutboundEmail
 from mailroom.services import mail_ingest
 from members.models import Member
 from members.selectors import members_mentioned
-from tests.helpers import de, otp_verify
-from tests.test_mailroom import mail
-from tests.test_speed import MOST, measured, repeated
+from tests.factories import mail
+from tests.helpers import MOST, de, measured, otp_verify, repeated
 from tickets.models import Status, Ticket, TicketEvent
 from tickets.services import ticket_reply
 

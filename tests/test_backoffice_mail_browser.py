@@ -7,10 +7,9 @@ import pytest
 
 from mail.models import BouncingAddress, InboundEmail
 from mailroom.services import mail_ingest
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in
+from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, tab_to
+from tests.factories import mail
 from tests.helpers import de
-from tests.test_mailroom import mail
-from tests.test_phone_intake_browser import tab_to
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.browser

@@ -6,16 +6,14 @@ message twice — or crashing half-way — never making a second request."""
 
 import io
 import sys
-from email.message import EmailMessage
-from io import BytesIO
 
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from PIL import Image
 
 from mail.models import BouncingAddress, InboundEmail, OutboundEmail
 from mailroom.services import INTAKE_EMAIL, mail_ingest
+from tests.factories import jpeg, mail
 from tickets import services
 from tickets.models import Channel, Status, Ticket, TicketEvent
 from tickets.services import ticket_reply
@@ -23,36 +21,6 @@ from tickets.services import ticket_reply
 pytestmark = pytest.mark.django_db
 
 Outcome = InboundEmail.Status
-
-
-def mail(
-    *,
-    sender="alice@example.org",
-    subject="Heizung im Bad",
-    body="Guten Tag,\n\nim Bad wird die Heizung nicht warm.\n\nGrüße\nAlice Ahrens",
-    message_id="<m1@mail.example.org>",
-    attachments=(),
-    **headers,
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "service@genossenschaft.example"
-    message["Subject"] = subject
-    if message_id:
-        message["Message-ID"] = message_id
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body)
-    for name, data, kind in attachments:
-        maintype, subtype = kind.split("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return message.as_bytes()
-
-
-def jpeg() -> bytes:
-    out = BytesIO()
-    Image.new("RGB", (40, 30), "red").save(out, "JPEG")
-    return out.getvalue()
 
 
 # A new request -------------------------------------------------------------------------

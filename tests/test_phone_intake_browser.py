@@ -4,7 +4,7 @@ report for her; axe-core finds nothing at 1280 and 360 px on the way."""
 
 import pytest
 
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in
+from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, tab_to
 from tests.helpers import de
 from tickets.models import Channel, Ticket
 
@@ -20,15 +20,6 @@ def check_page(page):
     assert_fits_width(page)
     assert_accessible(page)
     page.set_viewport_size(size)
-
-
-def tab_to(page, selector, limit=60):
-    """Press Tab until the element matching selector has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"{selector} never got the focus")
 
 
 def test_hanna_finds_alice_by_name_and_files_by_keyboard(page, live_server, cast, password):

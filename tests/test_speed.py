@@ -19,45 +19,13 @@ from cooperative.models import Building, Estate, Unit
 from members.models import Member
 from routing.models import RoutingRule, Strategy, Team
 from tests.factories import ticket_create
-from tests.helpers import de
+from tests.helpers import MOST, de, measured, repeated
 from tickets.inbox import inbox_page
 from tickets.models import RequestType, Status, Ticket
 from tickets.selectors import MEMBER_PAGE_SIZE
 from tickets.services import ticket_reply
 
 pytestmark = pytest.mark.django_db
-
-MOST = 12  # the issue's bound for every page
-# Transaction bookkeeping: statements, but no work a page could save by
-# asking differently.
-BOOKKEEPING = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b")
-
-
-def shape(sql: str) -> str:
-    """A statement with its literals and cursor names taken out."""
-    sql = re.sub(r"_django_curs_\w+", "cursor", sql)
-    sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
-    return re.sub(r"\b\d+(?:\.\d+)?\b", "?", sql)
-
-
-def measured(client, url: str) -> list[str]:
-    """The statements of one request of `url` (after one to warm caches)."""
-    assert client.get(url).status_code == 200, url
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200, url
-    return [query["sql"] for query in captured.captured_queries]
-
-
-def repeated(statements: list[str]) -> list[str]:
-    seen, twice = set(), []
-    for statement in statements:
-        if BOOKKEEPING.match(statement):
-            continue
-        key = shape(statement)
-        if key in seen:
-            twice.append(statement[:200])
-        seen.add(key)
-    return twice
 
 
 def history(cast, count: int) -> list[Ticket]:
