@@ -13,6 +13,8 @@ asks for:
   earlier text stripped for display; it reopens a resolved request within
   the reopen period, and after it (or when the request is closed) a new
   request is opened and linked to the old one;
+* a colleague's answer to a notification (a staff address that may see
+  the request) becomes an internal note on it, never a reply to the member;
 * anything else opens a request of the general type, routed like a web
   request (the classifier suggests the real type).
 
@@ -153,6 +155,25 @@ def _process(parsed: Parsed, *, raw: bytes, mailbox: str, now: datetime.datetime
         TicketEvent.objects.filter(pk=event.pk).update(email=email)
         email.ticket_reference = ticket.reference
         return _outcome(email, Outcome.REPLY)
+    colleague = (
+        _colleague(parsed.sender, ticket) if ticket is not None and not parsed.spam else None
+    )
+    if colleague is not None:
+        # A handler answered a notification by e-mail: an internal note on
+        # the request (never a reply to the member: what a mail program
+        # quotes is not meant for them), not a stranger's new request.
+        event = ticket_services.ticket_reply(
+            ticket=ticket,
+            actor=colleague,
+            body=reply_text(parsed.text),
+            expected_version=ticket.version,
+            public=False,
+            files=files,
+        )
+        _refused_note(ticket, refused)
+        TicketEvent.objects.filter(pk=event.pk).update(email=email)
+        email.ticket_reference = ticket.reference
+        return _outcome(email, Outcome.REPLY)
     opened = _open(parsed, sender=sender, files=files, now=now)
     TicketEvent.objects.filter(ticket=opened, kind=TicketEvent.Kind.OPENED).update(email=email)
     _refused_note(opened, refused)
@@ -225,6 +246,22 @@ def _sender(address: str) -> Sender:
         account = User.objects.filter(member=members[0], is_active=True).first()
         return Sender(members[0], account)
     return Sender(None, None)
+
+
+def _colleague(address: str, ticket: Ticket) -> User | None:
+    """The staff member an address belongs to, if they may see the request.
+    (A sender address can be forged like any other: what comes of it is an
+    internal note, which the work page links to the message as it came.)"""
+    if not address:
+        return None
+    staff = (
+        User.objects.alias(address=Lower("email"))
+        .filter(address=address, is_active=True, is_staff=True, member__isnull=True)
+        .first()
+    )
+    if staff is None or not Ticket.objects.visible_to_staff(staff).filter(pk=ticket.pk).exists():
+        return None
+    return staff
 
 
 def _thread(parsed: Parsed) -> Ticket | None:

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from accounts.models import User
 from mail.models import BouncingAddress, InboundEmail, OutboundEmail
 from mailroom.services import INTAKE_EMAIL, mail_ingest
 from tests.factories import jpeg, mail
@@ -318,3 +319,39 @@ def test_fetch_mail_after_a_crash_between_storing_and_marking(cast, tmp_path, ca
     call_command("fetch_mail", "--maildir", str(tmp_path))
     assert Ticket.objects.count() == 1 and InboundEmail.objects.count() == 1
     assert [p.name for p in (tmp_path / "cur").iterdir()] == ["1700000003.M3P1.host:2,S"]
+
+
+def test_a_colleagues_answer_by_email_is_an_internal_note_not_a_request(cast, asked):
+    assert asked.team.has_member(cast.hanna)
+    before = OutboundEmail.objects.count()
+    email = mail_ingest(
+        raw=mail(
+            sender="Hanna Handler <HANNA@example.org>",
+            subject=f"AW: [{asked.reference}] Neues Anliegen für Sie",
+            body="Ich rufe sie morgen an.\n\n> Ein neues Anliegen wurde Ihnen zugewiesen.",
+            message_id="<hanna-1@x>",
+        ),
+        mailbox="service",
+    )
+    assert email.status == Outcome.REPLY and email.ticket_reference == asked.reference
+    note = asked.events.get(email=email)
+    assert note.kind == TicketEvent.Kind.NOTE and not note.public
+    assert note.actor == cast.hanna and note.body == "Ich rufe sie morgen an."
+    assert Ticket.objects.count() == 1  # no stranger's request in triage
+    assert OutboundEmail.objects.count() == before  # the member is not told
+
+
+def test_staff_who_may_not_see_the_request_get_no_note_on_it(cast, asked):
+    otto = User.objects.create_user("otto@example.org", "x" * 12, is_staff=True)
+    assert not asked.team.has_member(otto)
+    email = mail_ingest(
+        raw=mail(
+            sender="otto@example.org",
+            subject=f"AW: [{asked.reference}] Ihr Anliegen",
+            body="Das sollte hier nicht landen.",
+            message_id="<otto-1@x>",
+        ),
+        mailbox="service",
+    )
+    assert email.status == Outcome.TICKET and email.ticket_reference != asked.reference
+    assert not asked.events.filter(body__contains="nicht landen").exists()
