@@ -50,6 +50,11 @@ from tickets.models import Category, Channel, FieldKind, RequestType, Status, Ti
 
 Outcome = InboundEmail.Status
 INTAKE_EMAIL = "e-mail-eingang@genoportal.invalid"  # the account that logs mail without a sender's
+SIGNATURES = {
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+}
 
 
 class ImproperlyConfiguredIntake(Exception):
@@ -315,6 +320,12 @@ def _files(parsed: Parsed) -> tuple[list[CleanFile], list[dict]]:
     kept, refused = [], []
     limit = settings.TICKET_ATTACHMENT_MAX_COUNT
     for attachment in parsed.attachments:
+        if attachment.content_type in SIGNATURES:
+            # A signed message's signature is no file of the member's: it
+            # stays in the stored message (the staff's view of the e-mail
+            # lists it), and "refused: smime.p7s" on every signed message
+            # would teach staff to ignore the refusal notes.
+            continue
         if len(kept) >= limit:
             refused.append({"name": attachment.filename, "reason": "too many files"})
             continue

@@ -437,3 +437,14 @@ def test_the_winmail_dat_is_refused_and_listed_not_lost(cast):
     assert [f["name"] for f in email.notes[-1]["files"]] == ["winmail.dat"]
     note = ticket.events.get(kind=TicketEvent.Kind.NOTE)
     assert not note.public and "winmail.dat" in note.body
+
+
+def test_a_signed_message_keeps_its_signature_without_a_refusal_note(cast):
+    name = "thunderbird_smime_signed.eml"
+    email = mail_ingest(raw=raw(name), mailbox="service")
+    assert email.status == Outcome.TICKET
+    ticket = Ticket.objects.get(reference=email.ticket_reference)
+    assert "Stellplatz" in ticket.answers_text()
+    assert not ticket.events.filter(kind=TicketEvent.Kind.NOTE).exists()
+    assert not [note for note in email.notes if note["kind"] == "refused"]
+    assert b"smime.p7s" in bytes(email.raw)  # kept with the message
