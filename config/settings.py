@@ -283,6 +283,12 @@ MAIL_MAX_ATTEMPTS = int(os.environ.get("GENOPORTAL_MAIL_MAX_ATTEMPTS", "10"))
 # Incoming mail (mailroom): more messages from one address within an hour
 # are kept but not processed (a second guard against mail loops).
 MAIL_SENDER_LIMIT_PER_HOUR = int(os.environ.get("GENOPORTAL_MAIL_SENDER_LIMIT_PER_HOUR", "20"))
+# The largest incoming message taken in, by every path (ingest_mail,
+# fetch_mail from IMAP or a Maildir): one message must not eat the memory
+# and database a cooperative's server has. A larger one piped in is refused
+# so the sender gets a bounce; one found in a mailbox is left there and
+# listed for staff with its headers only.
+MAIL_MAX_BYTES = int(os.environ.get("GENOPORTAL_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 # The mailbox fetch_mail reads: members' replies go there (Reply-To).
 MAIL_REPLY_TO = os.environ.get("GENOPORTAL_MAIL_REPLY_TO", "")
 

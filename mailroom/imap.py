@@ -8,7 +8,13 @@ on the server — moved into the "done" folder when one is configured, else
 flagged \\Seen. A crash between the commit and the mark means the message
 is fetched again next time, which the intake recognises (Message-ID or
 content hash) and does not process twice; a crash before the commit
-leaves the message untouched on the server."""
+leaves the message untouched on the server.
+
+The sizes (RFC822.SIZE) are asked first: a message larger than
+settings.MAIL_MAX_BYTES is not fetched, only its header section, which is
+kept in quarantine for staff (mailroom.services.mail_too_large); the
+message is flagged \\Seen and left in the folder — not moved to the done
+folder — where an admin finds it."""
 
 import contextlib
 import imaplib
@@ -17,10 +23,15 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from mail.models import InboundEmail
-from mailroom.services import mail_ingest
+from mailroom.services import mail_ingest, mail_too_large
 
 TIMEOUT_S = 60
+# Of a message too large to take in, at most this much of its header
+# section is kept (headers alone can be made huge, too).
+HEADERS_MAX_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,28 @@ def fetch_imap(box: ImapMailbox, *, limit: int = 500) -> Iterator[tuple[str, Inb
             criteria = "ALL"  # what is still in the folder is not done
         else:
             criteria = "UNSEEN"
-        uids = _ok(client.uid("SEARCH", None, criteria))[0].split()[:limit]
-        for uid in (u.decode() for u in uids):
-            data = _ok(client.uid("FETCH", uid, "(BODY.PEEK[])"))
-            raw = next(
-                (part[1] for part in data if isinstance(part, tuple) and len(part) > 1), None
-            )
+        uids = [u.decode() for u in _ok(client.uid("SEARCH", None, criteria))[0].split()[:limit]]
+        sizes = _sizes(client, uids)
+        for uid in uids:
+            if uid not in sizes:  # expunged by another client meanwhile
+                continue
+            if sizes[uid] > settings.MAIL_MAX_BYTES:
+                headers = _literal(
+                    _ok(client.uid("FETCH", uid, f"(BODY.PEEK[HEADER]<0.{HEADERS_MAX_BYTES}>)"))
+                )
+                if headers is None:
+                    continue
+                email = mail_too_large(
+                    headers=headers,
+                    size=sizes[uid],
+                    mailbox=box.name,
+                    where=f"left in the mailbox {box.name}, folder {box.folder}, UID {uid}",
+                )
+                # Flagged, never moved: the admin looks for it where it came.
+                _ok(client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"))
+                yield uid, email
+                continue
+            raw = _literal(_ok(client.uid("FETCH", uid, "(BODY.PEEK[])")))
             if raw is None:  # expunged by another client meanwhile
                 continue
             email = mail_ingest(raw=raw, mailbox=box.name)
@@ -97,6 +124,27 @@ def fetch_imap(box: ImapMailbox, *, limit: int = 500) -> Iterator[tuple[str, Inb
         # The work is committed; a lost goodbye changes nothing.
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
+
+
+def _literal(data: list) -> bytes | None:
+    """The bytes of a FETCH answer's one literal; None when the message
+    is gone."""
+    return next((part[1] for part in data if isinstance(part, tuple) and len(part) > 1), None)
+
+
+def _sizes(client: imaplib.IMAP4, uids: list[str]) -> dict[str, int]:
+    """Each message's size in octets (RFC822.SIZE), in one command; a
+    message expunged meanwhile is missing."""
+    if not uids:
+        return {}
+    sizes = {}
+    for item in _ok(client.uid("FETCH", ",".join(uids), "(RFC822.SIZE)")):
+        line = item[0] if isinstance(item, tuple) else item
+        uid = re.search(rb"\bUID (\d+)", line or b"")
+        size = re.search(rb"\bRFC822\.SIZE (\d+)", line or b"")
+        if uid and size:
+            sizes[uid.group(1).decode()] = int(size.group(1))
+    return sizes
 
 
 def _move(client: imaplib.IMAP4, uid: str, folder: str) -> None:

@@ -25,7 +25,11 @@ to member data by a guess, and a reply from an address that is not the
 request's member's never joins it (a reference in a subject is easy to
 copy). Crash-safe and idempotent: a message already stored (same
 Message-ID, or same bytes) is not processed again; a crash before the
-commit leaves nothing, so reading the message again is safe."""
+commit leaves nothing, so reading the message again is safe.
+
+A message over settings.MAIL_MAX_BYTES is never read whole: the pipe
+refuses it (the sender gets a bounce), and one found in a mailbox is left
+there, its headers kept in quarantine for staff (`mail_too_large`)."""
 
 import datetime
 import hashlib
@@ -109,6 +113,44 @@ def _quarantine(*, raw: bytes, mailbox: str, error: str) -> InboundEmail:
             "size": len(raw),
             "status": Outcome.QUARANTINE,
             "notes": [{"kind": "unreadable", "error": error[:500]}],
+        },
+    )
+    return email
+
+
+# The size column is a PositiveIntegerField (an integer on PostgreSQL): a
+# larger message is stored with this size, its real size is in the note.
+SIZE_COLUMN_MAX = 2**31 - 1
+
+
+def mail_too_large(*, headers: bytes, size: int, mailbox: str, where: str) -> InboundEmail:
+    """A message over settings.MAIL_MAX_BYTES found in a mailbox: only its
+    headers are kept, in quarantine, with a note saying where the original
+    was left, so staff learn of it and an admin can fetch it by hand —
+    nothing a member sent is lost, and no message eats the server's memory.
+    Known again by its headers and size: reading the mailbox twice adds no
+    second row."""
+    digest = hashlib.sha256(b"too large %d\n" % size + headers).hexdigest()
+    known = InboundEmail.objects.filter(content_hash=digest).first()
+    if known is not None:
+        return known
+    try:
+        parsed = parse(headers)
+    except UnreadableMessage:
+        parsed = None
+    # No Message-ID in its column: should an admin raise the limit and put
+    # the message back, the intake must take it in, not find it known.
+    email, _ = InboundEmail.objects.get_or_create(
+        content_hash=digest,
+        defaults={
+            "mailbox": mailbox,
+            "raw": headers,
+            "size": min(size, SIZE_COLUMN_MAX),
+            "sender": parsed.sender[:254] if parsed else "",
+            "subject": parsed.subject[:998] if parsed else "",
+            "sent_at": parsed.date if parsed else None,
+            "status": Outcome.QUARANTINE,
+            "notes": [{"kind": "too_large", "size": size, "where": where[:500]}],
         },
     )
     return email

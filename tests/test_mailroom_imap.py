@@ -1,12 +1,14 @@
 """fetch_mail against a real IMAP server (issue 12): Dovecot, started here
 on loopback ports with a throwaway configuration, certificate and Maildir;
 messages go in by IMAP APPEND as a mail server would deliver them. Read
-twice, read with STARTTLS and with IMAPS, moved to a done folder, and
-interrupted between storing a message and marking it."""
+twice, read with STARTTLS and with IMAPS, moved to a done folder,
+interrupted between storing a message and marking it, and a message over
+the size limit left on the server with only its headers taken in."""
 
 import imaplib
 import os
 import pwd
+import re
 import shutil
 import socket
 import ssl
@@ -252,3 +254,43 @@ def test_a_wrong_password_is_a_clear_error_and_changes_nothing(cast, inbox, monk
         )  # fmt: skip
     assert not InboundEmail.objects.exists()
     assert all("\\Seen" not in line for line in flags(inbox))
+
+
+@pytest.mark.parametrize("done_folder", ["", "Erledigt"])
+def test_a_message_over_the_limit_is_left_on_the_server_and_only_its_headers_kept(
+    cast, inbox, monkeypatch, settings, done_folder
+):
+    settings.MAIL_MAX_BYTES = 64 * 1024
+    big = EmailMessage()
+    big["From"] = "alice@example.org"
+    big["Subject"] = "Fotos vom Wasserschaden"
+    big["Message-ID"] = "<imap-gross@example.org>"
+    big.set_content("Anbei die Fotos.")
+    big.add_attachment(os.urandom(100 * 1024), maintype="image", subtype="jpeg",
+                       filename="schaden.jpg")  # fmt: skip
+    raw = big.as_bytes()
+    deliver(inbox, raw, message(9))
+    extra = ("--done-folder", done_folder) if done_folder else ()
+    out = fetch(inbox, monkeypatch, *extra)
+    assert "service: 2 message(s) processed" in out
+    kept = InboundEmail.objects.get(status=InboundEmail.Status.QUARANTINE)
+    on_server = re.sub(rb"\r?\n", b"\r\n", raw)  # as APPEND stored it
+    headers = on_server[: on_server.index(b"\r\n\r\n") + 4]
+    assert bytes(kept.raw) == headers and b"Anbei die Fotos" not in bytes(kept.raw)
+    assert kept.size == len(on_server) and kept.subject == "Fotos vom Wasserschaden"
+    assert kept.notes[0]["kind"] == "too_large" and kept.notes[0]["size"] == len(on_server)
+    assert "left in the mailbox service, folder INBOX, UID" in kept.notes[0]["where"]
+    # The small one next to it became a request.
+    assert "Anliegen Nummer 9" in Ticket.objects.get(channel=Channel.EMAIL).answers_text()
+    # The large one is still in the INBOX, flagged read, never moved.
+    left = flags(inbox)
+    assert len(left) == (2 if not done_folder else 1) and all("\\Seen" in f for f in left)
+    connection = client(inbox)
+    connection.select("INBOX")
+    found = connection.uid("SEARCH", None, 'HEADER Message-ID "imap-gross@example.org"')[1]
+    assert found[0].split(), "the original is still on the server"
+    connection.logout()
+    # Read again: still one row for it.
+    fetch(inbox, monkeypatch, *extra)
+    assert InboundEmail.objects.filter(status=InboundEmail.Status.QUARANTINE).count() == 1
+    assert InboundEmail.objects.count() == 2 and Ticket.objects.count() == 1

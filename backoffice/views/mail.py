@@ -30,6 +30,7 @@ NOTE_LABELS = {
     "defects": gettext_lazy("Faults in the message's structure"),
     "refused": gettext_lazy("Attachments not taken over"),
     "spam": gettext_lazy("Marked as spam by the mail server"),
+    "too_large": gettext_lazy("Too large to take in; the original is still in the mailbox"),
 }
 
 

@@ -15,7 +15,10 @@ stored and processed (mailroom.services.mail_ingest, committed), then
 marked as seen by renaming it into cur/ with the "S" flag, as mail
 programs do — in that order, so a crash in between only means it is read
 again, which the intake recognises (Message-ID or content hash) and does
-not process twice. The bytes of the file are never rewritten. IMAP
+not process twice. The bytes of the file are never rewritten. A file
+larger than settings.MAIL_MAX_BYTES is not read: its headers are kept in
+quarantine for staff (mailroom.services.mail_too_large) and the file is
+marked seen and left where it is, for an admin to fetch by hand. IMAP
 and Maildir share the one intake path (mailroom.services.mail_ingest).
 A timer runs it every minute (README: systemd timer or cron line)."""
 
@@ -25,8 +28,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mailroom.imap import ImapMailbox, fetch_imap
-from mailroom.services import mail_ingest
+from mailroom.imap import HEADERS_MAX_BYTES, ImapMailbox, fetch_imap
+from mailroom.services import mail_ingest, mail_too_large
 
 
 def unseen(folder: Path) -> list[Path]:
@@ -40,10 +43,27 @@ def unseen(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
-def mark_seen(folder: Path, path: Path) -> None:
+def seen_path(folder: Path, path: Path) -> Path:
+    """Where mark_seen puts a message: cur/, with the "seen" flag."""
     name, _, flags = path.name.partition(":2,")
     flags = "".join(sorted(set(flags) | {"S"}))
-    os.replace(path, folder / "cur" / f"{name}:2,{flags}")
+    return folder / "cur" / f"{name}:2,{flags}"
+
+
+def mark_seen(folder: Path, path: Path) -> None:
+    os.replace(path, seen_path(folder, path))
+
+
+def read_headers(path: Path) -> bytes:
+    """The header section of a message file, at most HEADERS_MAX_BYTES of
+    it (a message made of headers alone must not be read whole either)."""
+    with path.open("rb") as file:
+        head = file.read(HEADERS_MAX_BYTES)
+    end = min(
+        (head.find(blank) + len(blank) for blank in (b"\r\n\r\n", b"\n\n") if blank in head),
+        default=len(head),
+    )
+    return head[:end]
 
 
 class Command(BaseCommand):
@@ -110,7 +130,16 @@ class Command(BaseCommand):
         name = mailbox or folder.name
         done = 0
         for path in unseen(folder)[:limit]:
-            email = mail_ingest(raw=path.read_bytes(), mailbox=name)
+            size = path.stat().st_size
+            if size > settings.MAIL_MAX_BYTES:
+                email = mail_too_large(
+                    headers=read_headers(path),
+                    size=size,
+                    mailbox=name,
+                    where=f"left in the mailbox {name}: {seen_path(folder, path)}",
+                )
+            else:
+                email = mail_ingest(raw=path.read_bytes(), mailbox=name)
             mark_seen(folder, path)
             done += 1
             self.stdout.write(f"{path.name}: {email.status} {email.ticket_reference}".rstrip())
