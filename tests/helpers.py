@@ -73,3 +73,13 @@ def repeated(statements: list[str]) -> list[str]:
             twice.append(statement[:200])
         seen.add(key)
     return twice
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for a process the test starts
+    (a worker, a command killed half-way)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = db["USER"] or "postgres"
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

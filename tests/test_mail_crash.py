@@ -25,7 +25,7 @@ from mail.models import OutboundEmail
 from mail.selectors import emails_failing
 from mail.services import email_send_again
 from mail.tasks import email_deliver
-from tests.helpers import otp_verify
+from tests.helpers import database_url, otp_verify
 from tests.mailserver import smtp_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,14 +60,6 @@ class SlowServer:
         return "250 Message accepted for delivery"
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] or "postgres"
-    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _worker_env(settings) -> dict[str, str]:
     """The environment of a worker process: the test database, the test's
     SMTP server and site address (which the Message-ID is made of), and
@@ -78,7 +70,7 @@ def _worker_env(settings) -> dict[str, str]:
         if key not in ("GENOPORTAL_TASKS_IMMEDIATE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url(),
         EMAIL_BACKEND=settings.EMAIL_BACKEND,
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(settings.EMAIL_PORT),

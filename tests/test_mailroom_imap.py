@@ -2,7 +2,8 @@
 on loopback ports with a throwaway configuration, certificate and Maildir;
 messages go in by IMAP APPEND as a mail server would deliver them. Read
 twice, read with STARTTLS and with IMAPS, moved to a done folder,
-interrupted between storing a message and marking it, and a message over
+interrupted between storing a message and marking it, a real fetch_mail
+process killed half-way, and a message over
 the size limit left on the server with only its headers taken in."""
 
 import imaplib
@@ -10,9 +11,11 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 from email.message import EmailMessage
@@ -25,12 +28,14 @@ from django.core.management import call_command
 from mail.models import InboundEmail
 from mailroom import imap
 from tests.conftest import IN_CI
+from tests.helpers import database_url
 from tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 PASSWORD = "geheim-imap"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -294,3 +299,41 @@ def test_a_message_over_the_limit_is_left_on_the_server_and_only_its_headers_kep
     fetch(inbox, monkeypatch, *extra)
     assert InboundEmail.objects.filter(status=InboundEmail.Status.QUARANTINE).count() == 1
     assert InboundEmail.objects.count() == 2 and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fetch_mail_killed_mid_way_loses_and_doubles_nothing(cast, inbox, monkeypatch):
+    """A real `manage.py fetch_mail` process, SIGKILLed while it works
+    through the mailbox; the next run takes in the rest: every message
+    exactly once, every message marked."""
+    count = 60
+    # From sixty people (one sender would meet the hourly limit per sender).
+    deliver(inbox, *(message(100 + n, sender=f"mieter{n}@example.net") for n in range(count)))
+    env = {k: v for k, v in os.environ.items() if k != "GENOPORTAL_TASKS_IMMEDIATE"}
+    env.update(
+        DATABASE_URL=database_url(), TEST_IMAP_PASSWORD=PASSWORD, GENOPORTAL_LOG_LEVEL="CRITICAL"
+    )
+    command = [
+        sys.executable, "manage.py", "fetch_mail", "--imap-host", "127.0.0.1",
+        "--imap-port", str(inbox["plain"]), "--starttls", "--imap-user", "portal",
+        "--imap-password-env", "TEST_IMAP_PASSWORD", "--cafile", inbox["cafile"],
+        "--mailbox", "service",
+    ]  # fmt: skip
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while InboundEmail.objects.count() < 5 and time.monotonic() < deadline:
+        assert worker.poll() is None, "fetch_mail ended before it could be killed"
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    taken = InboundEmail.objects.count()
+    assert 5 <= taken < count, taken  # killed in the middle
+    seen = sum("\\Seen" in line for line in flags(inbox))
+    assert taken - 1 <= seen <= taken  # at most the last one stored but not marked
+
+    out = fetch(inbox, monkeypatch)
+    assert f"{count - seen} message(s) processed" in out
+    ids = list(InboundEmail.objects.values_list("message_id", flat=True))
+    assert sorted(ids) == sorted(f"imap-{100 + n}@example.org" for n in range(count))
+    assert Ticket.objects.filter(channel=Channel.EMAIL).count() == count
+    assert all("\\Seen" in line for line in flags(inbox))
