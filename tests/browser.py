@@ -58,10 +58,21 @@ def log_in(page, base_url, email, password):
     page.wait_for_url(base_url + ("/bearbeitung/" if user.is_staff else "/mein-bereich/"))
 
 
-def tab_to(page, selector, limit=60):
+def tab_to(page, selector, limit=80):
     """Press Tab until the element matching selector has the focus."""
     for _ in range(limit):
         page.keyboard.press("Tab")
         if page.evaluate(f"document.activeElement.matches({selector!r})"):
             return
     raise AssertionError(f"{selector} never got the focus")
+
+
+def check_page(page):
+    """axe-core finds nothing at the page's width and on a 360 px phone,
+    where nothing may scroll sideways."""
+    assert_accessible(page)
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    assert_fits_width(page)
+    assert_accessible(page)
+    page.set_viewport_size(size)

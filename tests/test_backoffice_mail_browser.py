@@ -7,21 +7,12 @@ import pytest
 
 from mail.models import BouncingAddress, InboundEmail
 from mailroom.services import mail_ingest
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, tab_to
+from tests.browser import check_page, log_in, tab_to
 from tests.factories import mail
 from tests.helpers import de
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
-
-
-def check_page(page):
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    assert_fits_width(page)
-    assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 def test_hanna_confirms_whose_mail_it_is_and_reads_the_original(page, live_server, cast, password):

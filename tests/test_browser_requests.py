@@ -8,30 +8,18 @@ import pytest
 from PIL import Image
 
 from routing.models import Team
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit
+from tests.browser import (
+    PHONE,
+    check_page,
+    log_in,
+    submit,
+    tab_to,
+)
 from tests.factories import ticket_create
 from tickets.models import Status, Ticket
 from tickets.selectors import MEMBER_PAGE_SIZE
 
 pytestmark = pytest.mark.browser
-
-
-def check_page(page):
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    assert_fits_width(page)
-    assert_accessible(page)
-    page.set_viewport_size(size)
-
-
-def tab_to(page, selector, limit=60):
-    """Press Tab until the element matching selector has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"{selector} never got the focus")
 
 
 def test_a_member_files_a_repair_report_by_keyboard_and_reads_the_answer(

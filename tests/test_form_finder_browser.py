@@ -4,27 +4,9 @@ the typed text along; axe-core clean and nothing too wide at 1280 and 360 px."""
 
 import pytest
 
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in
+from tests.browser import PHONE, check_page, log_in, tab_to
 
 pytestmark = pytest.mark.browser
-
-
-def check_page(page):
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    assert_fits_width(page)
-    assert_accessible(page)
-    page.set_viewport_size(size)
-
-
-def tab_to(page, selector, limit=80):
-    """Press Tab until the element matching selector has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"{selector} never got the focus")
 
 
 def search(page, text):

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in
+from tests.browser import PHONE, check_page, log_in, tab_to
 from tests.factories import photo, ticket_create
 from tests.helpers import de
 from tickets.files import CleanFile, file_clean
@@ -22,24 +22,6 @@ FOCUS_YELLOW = "rgb(255, 221, 0)"
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def check_page(page):
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    assert_fits_width(page)
-    assert_accessible(page)
-    page.set_viewport_size(size)
-
-
-def tab_to(page, selector, limit=80):
-    """Press Tab until the element matching selector has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"{selector} never got the focus")
 
 
 def _jpeg(path, colour):

@@ -4,22 +4,13 @@ report for her; axe-core finds nothing at 1280 and 360 px on the way."""
 
 import pytest
 
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, tab_to
+from tests.browser import PHONE, assert_fits_width, check_page, log_in, tab_to
 from tests.helpers import de
 from tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.browser
 
 NOTHING = "No member found. Check the spelling, or search by address, phone or member number."
-
-
-def check_page(page):
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    assert_fits_width(page)
-    assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 def test_hanna_finds_alice_by_name_and_files_by_keyboard(page, live_server, cast, password):
