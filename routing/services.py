@@ -13,6 +13,8 @@ from accounts.models import User
 from cooperative.models import Estate
 from routing import sla
 from routing.decide import (
+    ESTATE_CARETAKER,
+    ESTATE_MANAGER,
     LEAST_OPEN,
     ROUND_ROBIN,
     Decision,
@@ -150,32 +152,37 @@ def route_decide(
 ) -> Decision:
     """The decision for one request with the live rules and today's staff.
     Run inside the caller's transaction: for round robin and least open work
-    it locks the team's row and decides again on what is committed then, so
-    requests filed at the same moment still take turns; round robin's
-    position is stored on the team. `open_counts(user_ids)` gives those
-    users' open requests; it is asked only for least open work, only for
-    the chosen team's members and only under the lock (counting everyone's
-    workload for every request filed was the slowest part of filing at a
-    million requests, and a count read before the lock is stale anyway)."""
+    it locks the team's row before it reads the staff's state, so requests
+    filed at the same moment still take turns; round robin's position is
+    stored on the team. The staff's state is read only when the rule that
+    decides picks a person (not for a team's queue, nor when no rule
+    matches). `open_counts(user_ids)` gives those users' open requests; it
+    is asked only for least open work, only for the chosen team's members
+    and only under the lock (counting everyone's workload for every request
+    filed was the slowest part of filing at a million requests, and a count
+    read before the lock is stale anyway)."""
     rules = rules_active()
+    # decide() takes the first rule that matches; its strategy says whether
+    # the staff's state plays any part (it does not for a team's queue, or
+    # when no rule matches and the form's default team takes it).
+    rule = next((r for r in rules if r.matches(facts)), None)
+    strategy = rule.strategy if rule is not None else None
+    if strategy not in (ESTATE_MANAGER, ESTATE_CARETAKER, ROUND_ROBIN, LEAST_OPEN):
+        return decide(facts, rules, StaffState(), fallback)
+    taking_turns = strategy in (ROUND_ROBIN, LEAST_OPEN)
+    if taking_turns:
+        # The team's lock first, then the staff's state: what a request
+        # filed at the same moment changes (the workloads, whose turn it
+        # is) is read as committed. Teams, absences and estates are as
+        # read now (an admin's edit meanwhile counts from the next request).
+        Team.objects.select_for_update().filter(pk=rule.team_id).first()
     staff = staff_state(today=today, open_counts={})
+    members = staff.team_members.get(rule.team_id, ())
+    if strategy == LEAST_OPEN and members:
+        staff = dataclasses.replace(staff, open_counts=dict(open_counts(members)))
     decision = decide(facts, rules, staff, fallback)
-    strategy = next((r.strategy for r in rules if r.id == decision.rule_id), None)
-    if strategy in (ROUND_ROBIN, LEAST_OPEN):
-        Team.objects.select_for_update().filter(pk=decision.team_id).first()
-        # Read again what a request filed at the same moment changes: the
-        # workloads and whose turn it is. Teams, absences and estates stay
-        # as read a moment ago (an admin's edit in between counts from the
-        # next request on).
-        members = staff.team_members.get(decision.team_id, ())
-        staff = dataclasses.replace(
-            staff,
-            open_counts=dict(open_counts(members)) if strategy == LEAST_OPEN and members else {},
-            last_assignee=dict(Team.objects.values_list("pk", "last_assignee_id")),
-        )
-        decision = decide(facts, rules, staff, fallback)
-        if decision.handler_id is not None:
-            Team.objects.filter(pk=decision.team_id).update(last_assignee_id=decision.handler_id)
+    if taking_turns and decision.handler_id is not None:
+        Team.objects.filter(pk=decision.team_id).update(last_assignee_id=decision.handler_id)
     return decision
 
 

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from mail.models import BouncingAddress, InboundEmail, OutboundEmail
@@ -22,6 +24,9 @@ from tickets.services import ticket_reply
 pytestmark = pytest.mark.django_db
 
 Outcome = InboundEmail.Status
+# Statements for a new request by mail (alice, no routing rules): 41 before
+# issue 12's speed work. More means a lookup per message crept back in.
+MAX_STATEMENTS = 30
 
 
 # A new request -------------------------------------------------------------------------
@@ -44,6 +49,19 @@ def test_a_members_mail_becomes_her_request_in_the_one_inbox(cast):
     assert Ticket.objects.visible_to_member(cast.alice.member).filter(pk=ticket.pk).exists()
     sent = OutboundEmail.objects.get(to="alice@example.org", thread=ticket.reference)
     assert ticket.reference in sent.subject
+
+
+def test_a_new_request_by_mail_takes_a_bounded_number_of_statements(cast):
+    # The intake's speed (issue 12: 50 messages a second) is mostly its SQL
+    # statements. One message is one request-cache scope: the cooperative
+    # and the form's fields are read once, not once per use.
+    with CaptureQueriesContext(connection) as captured:
+        email = mail_ingest(raw=mail(), mailbox="service")
+    assert email.status == Outcome.TICKET
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) <= MAX_STATEMENTS, "\n".join(statements)
+    assert sum('FROM "cooperative_cooperative"' in q for q in statements) == 1
+    assert sum('FROM "tickets_requestfield"' in q for q in statements) == 1
 
 
 def test_a_strangers_mail_goes_to_triage_without_member_data(cast):
