@@ -33,7 +33,7 @@ demo: messages
 	GENOPORTAL_SITE_URL=$(DEMO_URL) $(MANAGE) seed_demo
 	@echo "Portal: $(DEMO_URL)/  –  e-mails: var/mail/ (one .eml file each)  –  Ctrl-C stops"
 	@echo "Mail to the office: put an .eml file into var/mailroom/inbox/new/ (read every 10 s)"
-	@export GENOPORTAL_SITE_URL=$(DEMO_URL) GENOPORTAL_MAIL_REPLY_TO=service@wg-beispiel.example; trap 'kill 0' INT TERM EXIT; \
+	@export GENOPORTAL_SITE_URL=$(DEMO_URL); export GENOPORTAL_MAIL_REPLY_TO=service@wg-beispiel.example; trap 'kill 0' INT TERM EXIT; \
 	  $(MANAGE) db_worker --interval 1 & \
 	  while true; do $(MANAGE) fetch_mail --maildir var/mailroom/inbox --mailbox demo >/dev/null; \
 	    sleep 10; done & \
