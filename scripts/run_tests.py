@@ -32,7 +32,12 @@ def postgres_reachable(url: str) -> str | None:
 def pytest(env_extra: dict[str, str], label: str) -> int:
     print(f"\n=== test suite on {label} ===", flush=True)
     env = {**os.environ, **env_extra}
-    return subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+    # One worker per core (pytest-xdist), a file's tests on one worker: each
+    # worker has its own test database (SQLite: a file per process id;
+    # PostgreSQL: pytest-django's "_gw0" … suffix), and module fixtures
+    # such as the Dovecot server start once per worker, not per test.
+    parallel = ["-n", "auto", "--dist", "loadfile"]
+    return subprocess.call([sys.executable, "-m", "pytest", *parallel, *sys.argv[1:]], env=env)
 
 
 def main() -> int:
