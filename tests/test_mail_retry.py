@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -143,8 +144,6 @@ def test_it_refuses_what_is_sent_or_on_its_way(cast, database_queue, status):
 
 
 def test_a_send_again_that_is_rolled_back_enqueues_nothing(cast, database_queue):
-    from django.db import transaction
-
     email = _email(status=Status.IN_DOUBT)
     with pytest.raises(RuntimeError), transaction.atomic():
         email_send_again(email=email, actor=cast.ada)
