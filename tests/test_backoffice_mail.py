@@ -193,6 +193,7 @@ def test_messages_that_made_no_request_are_listed_by_kind(client, cast):
     assert client.get("/bearbeitung/e-mail/?status=<script>").status_code == 200
     detail = client.get(f"/bearbeitung/e-mail/{junk.pk}/").content.decode()
     assert de("Could not be read") in detail
+    assert "&#x27;kind&#x27;" not in detail  # the note's text, not its dict
     raw = client.get(f"/bearbeitung/e-mail/{junk.pk}/original/")
     assert raw.content == b"\x00\x01 garbage"
 

@@ -164,3 +164,5 @@ def test_staff_read_why_a_message_was_not_taken_in_and_where_it_is(client, cast)
     assert de("Too large to take in; the original is still in the mailbox") in detail
     assert "left in the mailbox service, folder INBOX, UID 17" in detail
     assert "30,0" in detail or "30.0" in detail  # 30 MB, in the page's language
+    # The note's own keys never leak as a Python dict's items.
+    assert "too_large" not in detail and "&#x27;kind&#x27;" not in detail

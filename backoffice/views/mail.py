@@ -98,7 +98,20 @@ def mail_detail(request, email_id):
         parsed, error = parse(bytes(email.raw)), ""
     except UnreadableMessage as exc:
         parsed, error = None, str(exc)
-    notes = [(NOTE_LABELS.get(note.get("kind"), note.get("kind")), note) for note in email.notes]
+    # Plain values for the template: a note is a dict, and the template
+    # language would take `note.items` for the dict's items() method when
+    # the note has no "items" key.
+    notes = [
+        {
+            "label": NOTE_LABELS.get(note.get("kind"), note.get("kind")),
+            "error": note.get("error", ""),
+            "faults": note.get("items") or [],
+            "size": note.get("size"),
+            "where": note.get("where", ""),
+            "files": note.get("files") or [],
+        }
+        for note in email.notes
+    ]
     return render(
         request,
         "backoffice/mail_detail.html",
