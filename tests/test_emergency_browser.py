@@ -5,7 +5,7 @@ of the wall, is asked to call first (large tel: links, axe-core clean at
 import pytest
 
 from routing.models import Priority
-from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit
+from tests.browser import PHONE, assert_accessible, assert_fits_width, log_in, submit, tab_to
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
@@ -34,15 +34,6 @@ def check_call_page(page, width):
         assert link["big"], link
         assert link["height"] >= TOUCH, link
         assert link["width"] >= min(width - 40, 280), link
-
-
-def tab_to(page, selector, limit=80):
-    """Press Tab until the element matching selector has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"{selector} never got the focus")
 
 
 def test_a_member_is_asked_to_call_and_sends_by_keyboard_after_calling(
