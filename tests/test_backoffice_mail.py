@@ -330,3 +330,12 @@ def test_the_intake_lists_our_failed_emails_of_requests_one_may_see(client, cast
     listed = client.get("/bearbeitung/e-mail/?status=outbound").content.decode()
     assert f'href="/bearbeitung/anliegen/{ticket.reference}/"' in listed
     assert "alice@example.org" in listed
+
+
+def test_the_original_download_costs_few_queries(client, cast):
+    email = mail_ingest(raw=mail(), mailbox="service")
+    Ticket.objects.get(reference=email.ticket_reference).team.members.add(cast.hanna)
+    client.force_login(cast.hanna)
+    statements = measured(client, f"/bearbeitung/e-mail/{email.pk}/original/")
+    assert len(statements) <= MOST, "\n".join(statements)
+    assert not repeated(statements)
