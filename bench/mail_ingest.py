@@ -112,7 +112,7 @@ def main() -> int:
         from demo.cast import build_demo
         from demo.routing import routing_demo_ensure
         from mail.models import InboundEmail
-        from mailroom.services import mail_ingest
+        from mailroom.services import mail_ingest, mail_ingest_batches
 
         # The per-sender hourly limit would set most of a few members'
         # messages aside; this measures processing them.
@@ -157,6 +157,15 @@ def main() -> int:
                 raw=message(10**6, sender=members[0], subject="Eine mehr", text=TEXTS[0]),
                 mailbox="bench",
             )
+        batch = [
+            message(10**6 + n, sender=members[n % 3], subject="Noch eine", text=TEXTS[n % 6])
+            for n in range(1, 11)
+        ]
+        with CaptureQueriesContext(connection) as batched:
+            for _ in mail_ingest_batches(
+                batch, process=lambda raw: mail_ingest(raw=raw, mailbox="bench")
+            ):
+                pass
     finally:
         if "django" in sys.modules:
             drop_database(args.database_url)
@@ -166,7 +175,8 @@ def main() -> int:
     print(f"mail intake on {database}: {done} messages in {seconds:.1f} s = {rate:.1f} messages/s")
     print("sent: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
     print("outcomes: " + ", ".join(f"{status} {n}" for status, n in sorted(outcomes.items())))
-    print(f"SQL statements for one new member request: {len(captured.captured_queries)}")
+    print(f"SQL statements for one new member request: {len(captured.captured_queries)} alone, "
+          f"{len(batched.captured_queries) / len(batch):.1f} each in a batch of {len(batch)}")  # fmt: skip
     verdict = "OK" if rate >= args.target else "UNDER TARGET"
     print(f"target {args.target:.0f} messages/s: {verdict}")
     return 0 if rate >= args.target else 1

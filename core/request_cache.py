@@ -43,7 +43,12 @@ class RequestCacheMiddleware:
 def request_scope() -> Iterator[None]:
     """The same scope for work that is not a web request but should read
     its facts once like one: one incoming e-mail (mailroom), which files a
-    request just as the portal does."""
+    request just as the portal does. A scope inside another is the outer
+    one: the outer unit of work (a mailbox run's batch of messages) decides
+    how long a fact is kept."""
+    if _store.get() is not None:
+        yield
+        return
     token = _store.set({})
     try:
         yield

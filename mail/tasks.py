@@ -207,3 +207,12 @@ def email_deliver(email_id: int) -> str:
     )
     logger.info("email sent", extra={"email_id": email_id})
     return "sent"
+
+
+@task()
+def email_deliver_many(email_ids: list[int]) -> dict[str, str]:
+    """Send several outbox rows, one after the other (a batch of the mail
+    intake: mail.services.email_delivery_batch); each exactly as
+    email_deliver, so a worker that dies half-way leaves the rest to
+    mail_retry, and running it twice sends nothing twice."""
+    return {str(email_id): email_deliver.call(email_id) for email_id in email_ids}

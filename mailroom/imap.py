@@ -3,7 +3,7 @@
 The standard library's imaplib does all this needs (UID FETCH with
 BODY.PEEK[], STORE, MOVE), so no IMAP library is added. For each message
 not yet done: its bytes are fetched without marking it read, stored and
-processed (mailroom.services.mail_ingest, committed), and only then marked
+processed (mailroom.services.mail_ingest, committed with its batch), then marked
 on the server — moved into the "done" folder when one is configured, else
 flagged \\Seen. A crash between the commit and the mark means the message
 is fetched again next time, which the intake recognises (Message-ID or
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from mail.models import InboundEmail
-from mailroom.services import mail_ingest, mail_too_large
+from mailroom.services import mail_ingest, mail_ingest_batches, mail_too_large
 
 TIMEOUT_S = 60
 # Of a message too large to take in, at most this much of its header
@@ -92,34 +92,39 @@ def fetch_imap(box: ImapMailbox, *, limit: int = 500) -> Iterator[tuple[str, Inb
             criteria = "UNSEEN"
         uids = [u.decode() for u in _ok(client.uid("SEARCH", None, criteria))[0].split()[:limit]]
         sizes = _sizes(client, uids)
-        for uid in uids:
+        too_large = set()
+
+        def store(uid: str) -> InboundEmail | None:
             if uid not in sizes:  # expunged by another client meanwhile
-                continue
+                return None
             if sizes[uid] > settings.MAIL_MAX_BYTES:
                 headers = _literal(
                     _ok(client.uid("FETCH", uid, f"(BODY.PEEK[HEADER]<0.{HEADERS_MAX_BYTES}>)"))
                 )
                 if headers is None:
-                    continue
-                email = mail_too_large(
+                    return None
+                too_large.add(uid)
+                return mail_too_large(
                     headers=headers,
                     size=sizes[uid],
                     mailbox=box.name,
                     where=f"left in the mailbox {box.name}, folder {box.folder}, UID {uid}",
                 )
-                # Flagged, never moved: the admin looks for it where it came.
-                _ok(client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"))
-                yield uid, email
-                continue
             raw = _literal(_ok(client.uid("FETCH", uid, "(BODY.PEEK[])")))
             if raw is None:  # expunged by another client meanwhile
-                continue
-            email = mail_ingest(raw=raw, mailbox=box.name)
-            if box.done_folder:
-                _move(client, uid, box.done_folder)
-            else:
-                _ok(client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"))
-            yield uid, email
+                return None
+            return mail_ingest(raw=raw, mailbox=box.name)
+
+        # Marked (or moved) only once their batch is committed.
+        for batch in mail_ingest_batches(uids, process=store):
+            for uid, email in batch:
+                if box.done_folder and uid not in too_large:
+                    _move(client, uid, box.done_folder)
+                else:
+                    # A message too large is flagged, never moved: the
+                    # admin looks for it where it came.
+                    _ok(client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"))
+                yield uid, email
     finally:
         # The work is committed; a lost goodbye changes nothing.
         with contextlib.suppress(imaplib.IMAP4.error, OSError):

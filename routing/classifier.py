@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from core.request_cache import request_cached
 from core.text import fold
 from routing.models import ClassifierModel
 
@@ -328,10 +329,13 @@ _loaded: dict[tuple[int, Any], Any] = {}
 
 
 def _pipeline_current() -> Any | None:
-    latest = (
+    # Which model is the newest: asked once per web request or batch of the
+    # mail intake (a model trained meanwhile counts from the next).
+    latest = request_cached(
+        "classifier_latest",
         ClassifierModel.objects.order_by("-created_at", "-pk")
         .values_list("pk", "created_at")
-        .first()
+        .first,
     )
     if latest is None:
         return None

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 
 from accounts.models import User
 from cooperative.models import Estate
+from core.request_cache import request_cached
 from routing import sla
 from routing.decide import (
     ESTATE_CARETAKER,
@@ -61,7 +62,13 @@ def rules_active() -> list[Rule]:
     """The live rule set, in order (drafts only take part in the preview).
     Read for every request filed: the conditions' ids come straight from
     the link tables (prefetching built a request type, estate or building
-    object for each, only to take its id — the slowest part of filing)."""
+    object for each, only to take its id — the slowest part of filing).
+    Read once per web request, or per batch of the mail intake (a rule
+    edited meanwhile counts from the next); the rules are frozen."""
+    return list(request_cached("routing_rules_active", _rules_read))
+
+
+def _rules_read() -> tuple[Rule, ...]:
     rules = list(
         RoutingRule.objects.filter(active=True, draft=False)
         .select_related("team")
@@ -71,7 +78,7 @@ def rules_active() -> list[Rule]:
     types = _linked(RoutingRule.request_types, ids)
     estates = _linked(RoutingRule.estates, ids)
     buildings = _linked(RoutingRule.buildings, ids)
-    return [
+    return tuple(
         rule_from(
             rule,
             request_type_ids=types.get(rule.pk, ()),
@@ -79,7 +86,7 @@ def rules_active() -> list[Rule]:
             building_ids=buildings.get(rule.pk, ()),
         )
         for rule in rules
-    ]
+    )
 
 
 def _linked(relation, rule_ids: list[int]) -> dict[int, list[int]]:
@@ -103,7 +110,19 @@ def _linked(relation, rule_ids: list[int]) -> dict[int, list[int]]:
 def staff_state(*, today: datetime.date, open_counts: Mapping[int, int]) -> StaffState:
     """Who works in which team, who is away (and who stands in), who manages
     which estate, as of `today`; `open_counts` (user -> open requests) comes
-    from the caller, who owns the requests."""
+    from the caller, who owns the requests. Whose turn it is in each team is
+    read every time (each request filed moves it on); the rest once per web
+    request or batch of the mail intake (_staff_standing)."""
+    standing = request_cached(("routing_staff_standing", today), lambda: _staff_standing(today))
+    return dataclasses.replace(
+        standing,
+        open_counts=dict(open_counts),
+        last_assignee=dict(Team.objects.values_list("pk", "last_assignee_id")),
+    )
+
+
+def _staff_standing(today: datetime.date) -> StaffState:
+    """staff_state without the workloads and the round-robin positions."""
     staff = {
         u.pk: u
         for u in User.objects.filter(is_staff=True, is_active=True).only(
@@ -135,8 +154,6 @@ def staff_state(*, today: datetime.date, open_counts: Mapping[int, int]) -> Staf
         team_members={team: tuple(ids) for team, ids in members.items()},
         names=names,
         absent=absent,
-        open_counts=dict(open_counts),
-        last_assignee=dict(Team.objects.values_list("pk", "last_assignee_id")),
         estate_managers=managers,
         estate_caretakers=caretakers,
         estate_names=estate_names,
@@ -189,7 +206,11 @@ def route_decide(
 def sla_moments(*, policy_id: int | None, start: datetime.datetime) -> dict:
     """The four SLA moments (sla.SLA_FIELDS) for a request received at
     `start` under the policy; all None without one."""
-    policy = SlaPolicy.objects.filter(pk=policy_id).first() if policy_id else None
+    policy = (
+        request_cached(("sla_policy", policy_id), SlaPolicy.objects.filter(pk=policy_id).first)
+        if policy_id
+        else None
+    )
     if policy is None:
         return dict.fromkeys(sla.SLA_FIELDS)
     return sla.targets(policy=policy, start=start, calendar=sla.calendar_for(policy))

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from cooperative.cache import cooperative_current
+from core.request_cache import request_cached
 from routing.models import Clock
 from routing.worktime import WorkCalendar, calendar_default
 
@@ -21,6 +22,12 @@ _ZERO = datetime.timedelta(0)
 
 
 def calendar_current() -> WorkCalendar:
+    """The office's working time; read once per web request or batch of
+    the mail intake (WorkCalendar is frozen)."""
+    return request_cached("work_calendar", _calendar_read)
+
+
+def _calendar_read() -> WorkCalendar:
     cooperative = cooperative_current()
     state = cooperative.federal_state
     if cooperative.pk is None:

@@ -27,6 +27,7 @@ from django.core.management import call_command
 
 from mail.models import InboundEmail
 from mailroom import imap
+from mailroom.services import BATCH_MESSAGES
 from tests.conftest import IN_CI
 from tests.helpers import database_url
 from tickets.models import Channel, Ticket
@@ -225,25 +226,48 @@ def test_a_fetch_interrupted_between_storing_and_marking_loses_and_doubles_nothi
     cast, inbox, monkeypatch
 ):
     deliver(inbox, message(5), message(6), message(7))
+    real = imap.mail_ingest_batches
+
+    def dies_after_the_commit(items, *, process):
+        for _batch in real(items, process=process):
+            raise KeyboardInterrupt  # committed; the process dies before the server hears of it
+        yield from ()
+
+    monkeypatch.setattr(imap, "mail_ingest_batches", dies_after_the_commit)
+    with pytest.raises(KeyboardInterrupt):
+        fetch(inbox, monkeypatch)
+    assert InboundEmail.objects.count() == 3
+    assert not any("\\Seen" in line for line in flags(inbox))  # none was marked
+    monkeypatch.setattr(imap, "mail_ingest_batches", real)
+    out = fetch(inbox, monkeypatch)
+    assert "3 message(s) processed" in out  # read again, recognised
+    assert InboundEmail.objects.count() == 3
+    assert Ticket.objects.filter(channel=Channel.EMAIL).count() == 3
+    assert all("\\Seen" in line for line in flags(inbox))
+
+
+def test_a_fetch_interrupted_before_its_batch_commits_leaves_everything_unread(
+    cast, inbox, monkeypatch
+):
+    deliver(inbox, message(15), message(16), message(17))
+    before = Ticket.objects.count()
     real = imap.mail_ingest
     stored = []
 
-    def stops_after_the_second(**kwargs):
-        email = real(**kwargs)  # committed
+    def dies_at_the_second(**kwargs):
+        email = real(**kwargs)  # stored, not committed yet: the batch commits as one
         stored.append(email)
         if len(stored) == 2:
-            raise KeyboardInterrupt  # the process dies before the server hears of it
+            raise KeyboardInterrupt
         return email
 
-    monkeypatch.setattr(imap, "mail_ingest", stops_after_the_second)
+    monkeypatch.setattr(imap, "mail_ingest", dies_at_the_second)
     with pytest.raises(KeyboardInterrupt):
         fetch(inbox, monkeypatch)
-    assert InboundEmail.objects.count() == 2
-    assert sum("\\Seen" in line for line in flags(inbox)) == 1  # only the first was marked
+    assert not InboundEmail.objects.exists() and Ticket.objects.count() == before
+    assert not any("\\Seen" in line for line in flags(inbox))
     monkeypatch.setattr(imap, "mail_ingest", real)
-    out = fetch(inbox, monkeypatch)
-    assert "2 message(s) processed" in out  # the second again (recognised), the third
-    assert InboundEmail.objects.count() == 3
+    assert "3 message(s) processed" in fetch(inbox, monkeypatch)
     assert Ticket.objects.filter(channel=Channel.EMAIL).count() == 3
     assert all("\\Seen" in line for line in flags(inbox))
 
@@ -329,7 +353,8 @@ def test_fetch_mail_killed_mid_way_loses_and_doubles_nothing(cast, inbox, monkey
     taken = InboundEmail.objects.count()
     assert 5 <= taken < count, taken  # killed in the middle
     seen = sum("\\Seen" in line for line in flags(inbox))
-    assert taken - 1 <= seen <= taken  # at most the last one stored but not marked
+    # At most the last batch committed but not marked yet.
+    assert taken - BATCH_MESSAGES <= seen <= taken
 
     out = fetch(inbox, monkeypatch)
     assert f"{count - seen} message(s) processed" in out

@@ -14,6 +14,7 @@ from typing import TypedDict
 from django.utils import timezone
 
 from accounts.models import User
+from mail.models import InboundEmail
 from routing.models import Absence, Team
 from tickets.models import RequestType, Ticket, TicketEvent
 
@@ -39,6 +40,7 @@ def _create(
     body: str = "",
     data: dict | None = None,
     at: datetime.datetime | None = None,
+    email: InboundEmail | None = None,
 ) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket,
@@ -48,12 +50,16 @@ def _create(
         body=body,
         data=data or {},
         created_at=at or timezone.now(),
+        email=email,
     )
 
 
-def event_opened(*, ticket: Ticket, actor: User, at: datetime.datetime) -> TicketEvent:
+def event_opened(
+    *, ticket: Ticket, actor: User, at: datetime.datetime, email: InboundEmail | None = None
+) -> TicketEvent:
     """The "received" event: public. It keeps the routing reason, which
-    stays in the history even if the ticket moves later."""
+    stays in the history even if the ticket moves later; `email` is the
+    message it came by (the mail intake)."""
     return _create(
         ticket=ticket,
         kind=TicketEvent.Kind.OPENED,
@@ -65,6 +71,7 @@ def event_opened(*, ticket: Ticket, actor: User, at: datetime.datetime) -> Ticke
             "reason": ticket.routing_reason,
         },
         at=at,
+        email=email,
     )
 
 

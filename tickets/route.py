@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from cooperative.cache import cooperative_current
+from core.request_cache import request_cached
 from routing.classifier import suggest
 from routing.decide import Decision, Facts, Fallback, decide, normalise
-from routing.models import Priority
+from routing.models import Priority, Team
 from routing.preview import rule_sets
 from routing.services import policy_for_priority, route_decide, sla_moments, staff_state
 from tickets.emergency import OPTION, emergency_reasons, option_priority, priority_higher
@@ -75,10 +76,11 @@ def _suggestion(ticket: Ticket):
     found = suggest(ticket.answers_text())
     if found is None:
         return None, None
-    suggested = (
+    suggested = request_cached(
+        ("request_type_active", found.slug),
         RequestType.objects.filter(slug=found.slug, active=True)
         .select_related("default_team")  # its queue, should it be routed as this type
-        .first()
+        .first,
     )
     return found, suggested
 
@@ -123,7 +125,15 @@ def ticket_route(
             "confidence": round(found.confidence, 3),
             "routed": route_as == suggested,
         }
-    ticket.team_id = decision.team_id
+    # The team as an object (its name goes into the history and the
+    # e-mails), read once per web request or batch of the mail intake.
+    ticket.team = (
+        request_cached(
+            ("routing_team", decision.team_id), Team.objects.filter(pk=decision.team_id).first
+        )
+        if decision.team_id
+        else None
+    )
     ticket.assignee_id = decision.handler_id
     ticket.priority = priority
     ticket.sla_policy_id = policy_id

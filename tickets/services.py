@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from core.links import absolute_url
+from mail.models import InboundEmail
 from mail.services import email_queue
 from members.models import Contract, Member
 from routing import sla
@@ -53,16 +54,47 @@ NO_MESSAGES = (Status.CLOSED, Status.WITHDRAWN)
 def reference_next(*, year: int) -> str:
     """The next reference A-YYYY-NNNNNN. Call inside a transaction: the
     counter row stays locked until it commits, so numbers never repeat."""
-    counted = ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
-    if not counted:  # the year's first request
+    number = _counter_step(year)
+    if number is None:  # the year's first request
         try:
             with transaction.atomic():
                 ReferenceCounter.objects.create(year=year)
         except IntegrityError:
             pass  # another request created this year's row at the same moment
-        ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
-    number = ReferenceCounter.objects.values_list("last", flat=True).get(year=year)
+        number = _counter_step(year)
     return f"A-{year}-{number:06d}"
+
+
+def reference_counter_hold(*, year: int) -> None:
+    """Take the year's counter lock now, until the transaction ends. For
+    work that files several requests and replies in one transaction (the
+    mail intake's batch): a request's row locked by a reply before the
+    counter by a later new request is the reverse of the usual order
+    (counter, then rows), and two such transactions deadlocked; taken
+    first, they wait for each other instead. (The year's first request has
+    no row to lock yet: that batch takes it when it files one.)"""
+    list(ReferenceCounter.objects.select_for_update().filter(year=year).values_list("pk"))
+
+
+def _counter_step(year: int) -> int | None:
+    """Count the year's counter on by one and read it, in one statement
+    (UPDATE … RETURNING, which both databases have and the ORM does not);
+    None when the year has no row yet."""
+    quote = connection.ops.quote_name
+    meta = ReferenceCounter._meta
+    table, last, year_column = (
+        quote(meta.db_table),
+        quote(meta.get_field("last").column),
+        quote(meta.get_field("year").column),
+    )
+    with connection.cursor() as cursor:
+        # Names from the model, the value as a parameter.
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_column} = %s RETURNING {last}",  # noqa: S608
+            [year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _attachments_store(*, files: list[CleanFile], user: User, **owner) -> None:
@@ -196,6 +228,7 @@ def ticket_open(
     contact_phone: str = "",
     contact_email: str = "",
     notify: bool = True,
+    email: InboundEmail | None = None,
 ) -> Ticket:
     """Open a request: reference, snapshot of the form, first public event,
     confirmation e-mail to the member. Files come cleaned (tickets.files).
@@ -206,7 +239,9 @@ def ticket_open(
     `member` is None for someone who is not a member: the request goes to
     triage (ticket_route) and the contact fields say who it is. They also
     name who got in touch for a member (a partner, a relative). `notify`
-    off: nobody is e-mailed (a call solved at once, ticket_log_call)."""
+    off: nobody is e-mailed (a call solved at once, ticket_log_call).
+    `email`: the message it came by (mail intake), linked from its first
+    event."""
     now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.create(
@@ -226,7 +261,7 @@ def ticket_open(
         )
         # A call solved at once (notify off) alerts nobody on call either.
         ticket_route(ticket, now=now, alert_on_call=notify)
-        event = events.event_opened(ticket=ticket, actor=created_by, at=now)
+        event = events.event_opened(ticket=ticket, actor=created_by, at=now, email=email)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=created_by)
         if draft is not None:
             draft.attachments.update(draft=None, ticket=ticket, event=event)

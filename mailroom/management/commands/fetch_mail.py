@@ -11,8 +11,8 @@ server that delivers into one):
 IMAP: see mailroom.imap (fetched without marking, stored, then marked).
 Maildir:
 Each message in new/ (and each one in cur/ without the "seen" flag) is
-stored and processed (mailroom.services.mail_ingest, committed), then
-marked as seen by renaming it into cur/ with the "S" flag, as mail
+stored and processed (mailroom.services.mail_ingest, committed with its
+batch: mail_ingest_batches), then marked as seen by renaming it into cur/ with the "S" flag, as mail
 programs do — in that order, so a crash in between only means it is read
 again, which the intake recognises (Message-ID or content hash) and does
 not process twice. The bytes of the file are never rewritten. A file
@@ -22,14 +22,16 @@ marked seen and left where it is, for an admin to fetch by hand. IMAP
 and Maildir share the one intake path (mailroom.services.mail_ingest).
 A timer runs it every minute (README: systemd timer or cron line)."""
 
+import contextlib
 import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from mail.models import InboundEmail
 from mailroom.imap import HEADERS_MAX_BYTES, ImapMailbox, fetch_imap
-from mailroom.services import mail_ingest, mail_too_large
+from mailroom.services import mail_ingest, mail_ingest_batches, mail_too_large
 
 
 def unseen(folder: Path) -> list[Path]:
@@ -128,19 +130,28 @@ class Command(BaseCommand):
         if not (folder / "new").is_dir() or not (folder / "cur").is_dir():
             raise CommandError(f"{folder} is not a Maildir folder (no new/ and cur/)")
         name = mailbox or folder.name
+
+        def store(path: Path) -> InboundEmail | None:
+            try:
+                size = path.stat().st_size
+                if size > settings.MAIL_MAX_BYTES:
+                    return mail_too_large(
+                        headers=read_headers(path),
+                        size=size,
+                        mailbox=name,
+                        where=f"left in the mailbox {name}: {seen_path(folder, path)}",
+                    )
+                raw = path.read_bytes()
+            except FileNotFoundError:  # taken by another run meanwhile
+                return None
+            return mail_ingest(raw=raw, mailbox=name)
+
         done = 0
-        for path in unseen(folder)[:limit]:
-            size = path.stat().st_size
-            if size > settings.MAIL_MAX_BYTES:
-                email = mail_too_large(
-                    headers=read_headers(path),
-                    size=size,
-                    mailbox=name,
-                    where=f"left in the mailbox {name}: {seen_path(folder, path)}",
-                )
-            else:
-                email = mail_ingest(raw=path.read_bytes(), mailbox=name)
-            mark_seen(folder, path)
-            done += 1
-            self.stdout.write(f"{path.name}: {email.status} {email.ticket_reference}".rstrip())
+        # Marked seen only once their batch is committed (mail_ingest_batches).
+        for batch in mail_ingest_batches(unseen(folder)[:limit], process=store):
+            for path, email in batch:
+                with contextlib.suppress(FileNotFoundError):
+                    mark_seen(folder, path)
+                done += 1
+                self.stdout.write(f"{path.name}: {email.status} {email.ticket_reference}".rstrip())
         self.stdout.write(f"{done} message(s) processed")
