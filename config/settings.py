@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "audit",
     "routing",
     "tickets",
+    "appointments",
     "backoffice",
 ]
 
