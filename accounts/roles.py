@@ -65,6 +65,11 @@ ROLE_PERMISSIONS = {
             ("routing", "slapolicy"),
             ("routing", "absence"),
             ("cooperative", "closingday"),
+            # Who offers consultations on what, and when (issue 13).
+            ("appointments", "appointmenttype"),
+            ("appointments", "advisor"),
+            ("appointments", "weeklyhours"),
+            ("appointments", "availabilityoverride"),
         ]
         for action in ("view", "add", "change", "delete")
     ]

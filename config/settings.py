@@ -292,6 +292,8 @@ MAIL_SENDER_LIMIT_PER_HOUR = int(os.environ.get("GENOPORTAL_MAIL_SENDER_LIMIT_PE
 MAIL_MAX_BYTES = int(os.environ.get("GENOPORTAL_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 # The mailbox fetch_mail reads: members' replies go there (Reply-To).
 MAIL_REPLY_TO = os.environ.get("GENOPORTAL_MAIL_REPLY_TO", "")
+# Appointments (issue 13): the reminder goes this many hours before.
+APPOINTMENT_REMINDER_HOURS = int(os.environ.get("GENOPORTAL_APPOINTMENT_REMINDER_HOURS", "24"))
 
 
 def _mailboxes(value: str) -> list[dict]:

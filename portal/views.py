@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import language_set as save_language
+from appointments.selectors import appointments_of_member
 from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
@@ -42,6 +43,7 @@ def member_home(request):
         "open_tickets": tickets,
         # The card names how many more there are, so none stays unnoticed.
         "more_tickets": tickets[0].card_total - len(tickets) if tickets else 0,
+        "appointments": list(appointments_of_member(member)[:3]),
     }
     return render(request, "portal/member_home.html", context)
 

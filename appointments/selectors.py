@@ -1,0 +1,217 @@
+"""Reading what the slot generation needs (appointments.slots, pure) out of
+the database: each advisor's weekly hours, date overrides, absences
+(routing's, the same that routing respects) and booked time, the
+cooperative's holidays and closing days — one query per kind for any
+number of advisors and days, whatever the range."""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from appointments.models import (
+    Advisor,
+    Appointment,
+    AppointmentType,
+    AvailabilityOverride,
+    WeeklyHours,
+)
+from appointments.slots import Availability, Calendar, Rules, Slot, free_slots
+from cooperative.cache import cooperative_current
+from cooperative.models import ClosingDay
+from routing.models import Absence
+
+
+def rules_for(appointment_type: AppointmentType, *, notice: bool = True) -> Rules:
+    """The type's rules; without the minimum notice for staff (a caller
+    booked in at short notice)."""
+    return Rules(
+        duration=appointment_type.duration,
+        buffer_before=appointment_type.buffer_before,
+        buffer_after=appointment_type.buffer_after,
+        min_notice=datetime.timedelta(hours=appointment_type.min_notice_hours if notice else 0),
+        horizon_days=appointment_type.horizon_days,
+        max_per_day=appointment_type.max_per_advisor_per_day,
+    )
+
+
+def calendar_current() -> Calendar:
+    """The cooperative's public holidays (its federal state) and closing days."""
+    cooperative = cooperative_current()
+    closed = frozenset(ClosingDay.objects.values_list("date", flat=True))
+    return Calendar(
+        state=cooperative.federal_state or "BE",
+        tz=timezone.get_default_timezone_name(),
+        closed_days=closed,
+    )
+
+
+def advisors_for(appointment_type: AppointmentType) -> list[Advisor]:
+    """Who offers the topic, in the order "any advisor" tries them: the one
+    booked longest ago first (fair turns), never-booked ones before all."""
+    advisors = Advisor.objects.bookable().filter(types=appointment_type).select_related("user")
+    return sorted(
+        advisors,
+        key=lambda a: (a.last_booked_at is not None, a.last_booked_at or timezone.now(), a.pk),
+    )
+
+
+def _bounds(first_day: datetime.date, last_day: datetime.date):
+    """The range of absolute time the local days cover (a day either side:
+    a buffer may reach across midnight)."""
+    zone = timezone.get_default_timezone()
+    start = datetime.datetime.combine(first_day - datetime.timedelta(days=1), datetime.time(), zone)
+    end = datetime.datetime.combine(last_day + datetime.timedelta(days=2), datetime.time(), zone)
+    return start, end
+
+
+def availability_for(
+    advisors: Sequence[Advisor],
+    *,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    exclude: Appointment | None = None,
+    ignore_busy: bool = False,
+) -> list[Availability]:
+    """Each advisor's availability between the two local dates. `exclude`:
+    a booking being moved does not stand in its own way. `ignore_busy`:
+    the times on offer at all (to tell "not offered" from "just taken")."""
+    ids = [advisor.pk for advisor in advisors]
+    weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for advisor_id, weekday, starts, ends in WeeklyHours.objects.filter(
+        advisor_id__in=ids
+    ).values_list("advisor_id", "weekday", "starts", "ends"):
+        weekly[advisor_id][weekday].append((starts, ends))
+    overrides: dict[int, dict[datetime.date, list]] = defaultdict(lambda: defaultdict(list))
+    for advisor_id, date, starts, ends in AvailabilityOverride.objects.filter(
+        advisor_id__in=ids, date__range=(first_day, last_day)
+    ).values_list("advisor_id", "date", "starts", "ends"):
+        ranges = overrides[advisor_id][date]
+        if starts is not None:
+            ranges.append((starts, ends))
+    user_of = {advisor.pk: advisor.user_id for advisor in advisors}
+    absent: dict[int, set[datetime.date]] = defaultdict(set)
+    for user_id, starts, ends in Absence.objects.filter(
+        user_id__in=user_of.values(), starts__lte=last_day, ends__gte=first_day
+    ).values_list("user_id", "starts", "ends"):
+        day = max(starts, first_day)
+        while day <= min(ends, last_day):
+            absent[user_id].add(day)
+            day += datetime.timedelta(days=1)
+    busy: dict[int, list] = defaultdict(list)
+    per_day: dict[int, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
+    if not ignore_busy:
+        start, end = _bounds(first_day, last_day)
+        taken = Appointment.objects.active().filter(
+            advisor_id__in=ids, busy_until__gt=start, busy_from__lt=end
+        )
+        if exclude is not None:
+            taken = taken.exclude(pk=exclude.pk)
+        for advisor_id, kind, busy_from, busy_until, starts_at in taken.values_list(
+            "advisor_id", "kind", "busy_from", "busy_until", "starts_at"
+        ):
+            busy[advisor_id].append((busy_from, busy_until))
+            if kind == Appointment.Kind.APPOINTMENT:
+                per_day[advisor_id][timezone.localdate(starts_at)] += 1
+    return [
+        Availability(
+            advisor_id=advisor.pk,
+            weekly={day: tuple(r) for day, r in weekly[advisor.pk].items()},
+            overrides={day: tuple(r) for day, r in overrides[advisor.pk].items()},
+            absent_days=frozenset(absent[advisor.user_id]),
+            busy=tuple(busy[advisor.pk]),
+            booked_per_day=dict(per_day[advisor.pk]),
+        )
+        for advisor in advisors
+    ]
+
+
+def slots_free(
+    *,
+    appointment_type: AppointmentType,
+    advisors: Sequence[Advisor],
+    first_day: datetime.date,
+    last_day: datetime.date,
+    now: datetime.datetime | None = None,
+    exclude: Appointment | None = None,
+    ignore_busy: bool = False,
+    notice: bool = True,
+) -> list[Slot]:
+    """The free slots of the topic with these advisors between two local
+    dates (the type's notice, horizon and daily maximum applied; `notice`
+    off for staff)."""
+    return free_slots(
+        advisors=availability_for(
+            advisors,
+            first_day=first_day,
+            last_day=last_day,
+            exclude=exclude,
+            ignore_busy=ignore_busy,
+        ),
+        rules=rules_for(appointment_type, notice=notice),
+        calendar=calendar_current(),
+        now=now or timezone.now(),
+        first_day=first_day,
+        last_day=last_day,
+    )
+
+
+def appointments_of_member(member, *, now: datetime.datetime | None = None):
+    """A member's bookings still to come, soonest first, with what the
+    list shows."""
+    return (
+        Appointment.objects.upcoming(now=now)
+        .filter(member=member)
+        .select_related("appointment_type", "advisor__user", "ticket")
+    )
+
+
+def get_appointment_for_member(member, public_id) -> Appointment | None:
+    """One of the member's own bookings (None for anyone else's: 404)."""
+    return (
+        Appointment.objects.filter(member=member, public_id=public_id, kind="appointment")
+        .select_related("appointment_type", "advisor__user", "ticket", "member")
+        .first()
+    )
+
+
+def get_appointment_by_link(token_hash: str) -> Appointment | None:
+    """The booking a link in an e-mail names, while the link lives: until
+    the appointment starts and only while it is booked."""
+    if not token_hash:
+        return None
+    return (
+        Appointment.objects.filter(
+            Q(link_token_hash=token_hash),
+            status=Appointment.Status.BOOKED,
+            starts_at__gt=timezone.now(),
+        )
+        .select_related("appointment_type", "advisor__user", "member")
+        .first()
+    )
+
+
+def appointment_types_bookable():
+    """The topics a member can book: active, with an advisor who takes
+    bookings (one query)."""
+    has_advisor = Advisor.objects.bookable().filter(types=OuterRef("pk"))
+    return AppointmentType.objects.filter(Exists(has_advisor), active=True)
+
+
+def get_appointment_type_for_member(slug: str) -> AppointmentType | None:
+    return appointment_types_bookable().filter(slug=slug).first()
+
+
+def advisor_for_choice(appointment_type: AppointmentType, value: str) -> Advisor | None:
+    """The advisor a member chose by id, if they offer the topic; None
+    for "any advisor" or anything else."""
+    if not value.isdigit():
+        return None
+    return (
+        Advisor.objects.bookable()
+        .filter(pk=int(value), types=appointment_type)
+        .select_related("user")
+        .first()
+    )
