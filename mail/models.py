@@ -50,6 +50,12 @@ class OutboundEmail(TimeStampedModel):
     # without a loop). Everything else is an automatic notification.
     written = models.BooleanField(_("written by a person"), default=False)
     body = models.TextField(_("body"))
+    # A calendar invite that goes with the text (an appointment booked,
+    # moved or cancelled): the .ics file as text, and its METHOD (REQUEST,
+    # CANCEL), which the message repeats in the part's Content-Type so that
+    # mail programs offer it as an invite. Empty for every other e-mail.
+    calendar = models.TextField(_("calendar invite"), blank=True)
+    calendar_method = models.CharField(_("calendar invite method"), max_length=10, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

@@ -6,6 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.template import Context, Engine
 from django.utils import timezone, translation
+from icalendar import Calendar
 
 from cooperative.cache import cooperative_current
 from mail.models import OutboundEmail
@@ -45,6 +46,24 @@ def _render_text(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False))
 
 
+def _calendar_checked(calendar: bytes | str, method: str) -> str:
+    """The invite as text, refused (ValueError) unless it is an iCalendar
+    object whose METHOD is `method`: the message repeats the method in the
+    part's Content-Type, and mail programs that find the two disagreeing
+    show no invite, or file the wrong one (RFC 6047 2.4)."""
+    text = calendar.decode("utf-8") if isinstance(calendar, bytes) else calendar
+    if bool(text) != bool(method):
+        raise ValueError("a calendar invite needs its method, and a method its invite")
+    if not text:
+        return ""
+    if not (method.isascii() and method.isalpha() and method.isupper()):
+        raise ValueError(f"not a calendar method: {method!r}")
+    found = Calendar.from_ical(text).get("METHOD")
+    if found is None or str(found) != method:
+        raise ValueError(f"the invite's METHOD is {found!r}, not {method!r}")
+    return text
+
+
 def email_queue(
     *,
     to: str,
@@ -53,16 +72,29 @@ def email_queue(
     language: str,
     thread: str = "",
     written: bool = False,
+    calendar: bytes | str = b"",
+    calendar_method: str = "",
 ) -> OutboundEmail:
     """Render `template` (…_subject.txt / …_body.txt) in the recipient's language,
-    store it in the outbox and deliver it once the surrounding transaction commits."""
+    store it in the outbox and deliver it once the surrounding transaction commits.
+
+    `calendar` is an invite that goes with it (an .ics file, UTF-8) and
+    `calendar_method` its METHOD (REQUEST, CANCEL): the message then carries
+    it both as an invite and as the attachment termin.ics (mail.tasks)."""
+    calendar = _calendar_checked(calendar, calendar_method)
     context = {"cooperative": cooperative_current(), **context}
     with translation.override(language):
         subject = _render_text(f"{template}_subject.txt", context).strip()
         body = _render_text(f"{template}_body.txt", context)
     with transaction.atomic():
         email = OutboundEmail.objects.create(
-            to=to, subject=" ".join(subject.split()), body=body, thread=thread, written=written
+            to=to,
+            subject=" ".join(subject.split()),
+            body=body,
+            thread=thread,
+            written=written,
+            calendar=calendar,
+            calendar_method=calendar_method,
         )
         batch = _batch.get()
         if batch is not None:

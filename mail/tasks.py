@@ -140,23 +140,62 @@ def thread_headers(email: OutboundEmail) -> dict[str, str]:
     return {"In-Reply-To": answers, "References": " ".join(dict.fromkeys(chain))}
 
 
+# The name of the invite as an attachment (issue 13): what a member sees,
+# and saves, when the mail program does not show the invite itself.
+INVITE_FILENAME = "termin.ics"
+
+
+class InviteMessage(EmailMultiAlternatives):
+    """A message with a calendar invite (RFC 6047): Django writes the
+    text/calendar parts like any text part; this adds the iTIP method to
+    their Content-Type, which is what makes Outlook, Gmail, Apple Mail and
+    Thunderbird offer the part as an invite rather than as a file."""
+
+    def __init__(self, *args, calendar_method: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.calendar_method = calendar_method
+
+    def message(self):
+        message = super().message()
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                charset = part.get_content_charset() or "utf-8"
+                part.replace_header(
+                    "Content-Type",
+                    f'text/calendar; method={self.calendar_method}; charset="{charset}"',
+                )
+        return message
+
+
 def message_for(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message as it goes out: text and an HTML part of the same text,
     a stable Message-ID, the thread's headers, Reply-To the mailbox that
     is read, and Auto-Submitted on notifications (RFC 3834), which keeps
-    well-behaved out-of-office programs from answering them."""
+    well-behaved out-of-office programs from answering them.
+
+    With a calendar invite, the invite is a third alternative (text/calendar
+    with its method: mail programs show it as an invite with the event's
+    details) and the same file is attached as termin.ics, for programs that
+    show only attachments, and for members who want to import it by hand."""
     headers = {"Message-ID": email.message_id(), **thread_headers(email)}
     if not email.written:
         headers["Auto-Submitted"] = "auto-generated"
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
-        reply_to=[settings.MAIL_REPLY_TO] if settings.MAIL_REPLY_TO else None,
-        headers=headers,
-    )
+    fields = {
+        "subject": email.subject,
+        "body": email.body,
+        "from_email": settings.DEFAULT_FROM_EMAIL,
+        "to": [email.to],
+        "reply_to": [settings.MAIL_REPLY_TO] if settings.MAIL_REPLY_TO else None,
+        "headers": headers,
+    }
+    if email.calendar:
+        message = InviteMessage(**fields, calendar_method=email.calendar_method)
+    else:
+        message = EmailMultiAlternatives(**fields)
     message.attach_alternative(html_of(email.body), "text/html")
+    if email.calendar:
+        message.attach_alternative(email.calendar, "text/calendar")
+        message.attach(INVITE_FILENAME, email.calendar, "text/calendar")
     return message
 
 
