@@ -25,9 +25,17 @@ _ONE_DAY = datetime.timedelta(days=1)
 
 
 @lru_cache(maxsize=256)
-def _holiday_dates(state: str, year: int) -> frozenset[datetime.date]:
-    """Public holidays of one German federal state in one year (cached, the lookup is slow)."""
+def holiday_dates(state: str, year: int) -> frozenset[datetime.date]:
+    """Public holidays of one German federal state in one year (cached, the lookup is slow).
+
+    Public because appointment slots (appointments.slots) close on the same days as the
+    office; one cache serves both. Raises NotImplementedError for an unknown state.
+    """
     return frozenset(holidays.country_holidays("DE", subdiv=state, years=year))
+
+
+# The name this module used before holiday_dates() was public.
+_holiday_dates = holiday_dates
 
 
 def _require_aware(value: datetime.datetime, name: str) -> None:
@@ -67,7 +75,7 @@ class WorkCalendar:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {self.tz!r}") from exc
         try:
-            _holiday_dates(self.state, 2000)
+            holiday_dates(self.state, 2000)
         except NotImplementedError as exc:
             raise ValueError(f"unknown federal state {self.state!r}") from exc
 
@@ -78,7 +86,7 @@ class WorkCalendar:
 
     def is_holiday(self, day: datetime.date) -> bool:
         """Whether `day` is a public holiday in the calendar's federal state."""
-        return day in _holiday_dates(self.state, day.year)
+        return day in holiday_dates(self.state, day.year)
 
     def is_working_day(self, day: datetime.date) -> bool:
         """Whether the office is open at all on `day`."""

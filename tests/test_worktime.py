@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from routing.worktime import WorkCalendar, calendar_default
+from routing import worktime
+from routing.worktime import WorkCalendar, calendar_default, holiday_dates
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = datetime.UTC
@@ -303,6 +304,18 @@ def test_calendar_default():
     assert calendar.tz == "Europe/Berlin"
     assert set(calendar.hours) == {0, 1, 2, 3, 4}
     assert calendar.short_days == {(12, 24): time(12), (12, 31): time(12)}
+
+
+def test_holiday_dates_are_the_states_public_holidays():
+    berlin = holiday_dates("BE", 2026)
+    assert datetime.date(2026, 4, 3) in berlin  # Karfreitag, everywhere
+    assert datetime.date(2026, 3, 8) in berlin  # Frauentag, only in Berlin and MV
+    assert datetime.date(2026, 3, 8) not in holiday_dates("BB", 2026)
+    assert datetime.date(2026, 10, 31) in holiday_dates("BB", 2026)  # Reformationstag
+    assert datetime.date(2026, 10, 31) not in berlin
+    assert all(day.year == 2026 for day in berlin)
+    # The old private name stays an alias of the one cached function.
+    assert worktime._holiday_dates is holiday_dates
 
 
 NAIVE = datetime.datetime(2026, 2, 2, 9)
