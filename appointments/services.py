@@ -336,6 +336,11 @@ def _book_with(candidate: Advisor, *, member, appointment_type, starts_at, booke
         # The advisor's lock: parallel bookings with them take turns, so
         # the daily maximum and the free-slot check see each other.
         Advisor.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
+        if request_key:
+            # The same form, sent twice at once: the first has booked by now.
+            again = Appointment.objects.filter(member=member, request_key=request_key).first()
+            if again is not None:
+                return Booked(again, link_token="")
         if not _free_for(candidate, appointment_type, starts_at, now, by_staff=by_staff):
             return None
         ends_at = starts_at + appointment_type.duration
@@ -365,7 +370,7 @@ def _book_with(candidate: Advisor, *, member, appointment_type, starts_at, booke
 
 def _locked(appointment: Appointment) -> Appointment:
     return (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("appointment_type", "advisor__user", "member")
         .get(pk=appointment.pk)
     )

@@ -22,12 +22,15 @@ from appointments.services import BookingError, SlotTaken, appointment_book
 from demo.appointments import appointments_demo_ensure
 from mail.models import OutboundEmail
 from tests.factories import ticket_create
+from tests.helpers import de
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Monday morning well ahead (Paul's demo holiday lies before it).
 NOW = datetime.datetime(2027, 3, 1, 7, 0, tzinfo=BERLIN)
 TUESDAY_0830 = datetime.datetime(2027, 3, 2, 8, 30, tzinfo=BERLIN)  # Tom's Tuesday morning
-MONDAY_0830 = datetime.datetime(2027, 3, 8, 8, 30, tzinfo=BERLIN)  # Tom and Paul both
+MONDAY_0830 = datetime.datetime(
+    2027, 3, 15, 8, 30, tzinfo=BERLIN
+)  # Tom and Paul both (8 March is a holiday in Berlin)
 
 
 @pytest.fixture
@@ -148,7 +151,7 @@ def test_any_advisor_takes_the_next_one_when_the_first_is_taken(cast, advisors, 
 
 @pytest.mark.django_db
 def test_a_request_of_someone_else_cannot_be_linked(cast, advisors, letting):
-    daves = ticket_create(member=cast.dave.member, user=cast.dave)
+    daves = ticket_create(member=cast.dave.member, created_by=cast.dave)
     with pytest.raises(BookingError):
         book(cast, letting, advisor=advisors["tom"], ticket=daves)
     assert not Appointment.objects.exists()
@@ -178,7 +181,7 @@ def test_the_database_refuses_overlaps_and_buffers_but_not_back_to_back(advisors
         _row(tom, TUESDAY_0830),  # the same time
         _row(tom, TUESDAY_0830 + datetime.timedelta(minutes=15)),  # partly
         _row(tom, TUESDAY_0830 + datetime.timedelta(minutes=30)),  # inside the buffer
-        _row(tom, TUESDAY_0830 + datetime.timedelta(minutes=45), before=5),  # its buffer
+        _row(tom, TUESDAY_0830 + datetime.timedelta(minutes=45), before=10),  # its buffer
         _row(tom, TUESDAY_0830 - datetime.timedelta(minutes=60), minutes=240),  # around it
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
@@ -275,20 +278,23 @@ def test_the_reminder_goes_once_and_a_moved_booking_drops_the_stale_one(cast, ad
     booked = book(cast, letting, advisor=advisors["tom"], now=NOW - datetime.timedelta(days=7))
     appointment = booked.appointment
     planned = appointment.reminder_due_at
+    # Moved to tomorrow (as by staff): the reminder is due now.
+    now = datetime.datetime.now(datetime.UTC)
+    tomorrow = now + datetime.timedelta(hours=23)
     Appointment.objects.filter(pk=appointment.pk).update(
-        reminder_due_at=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1),
-        starts_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=23),
-        ends_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=24),
-        busy_from=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=23),
-        busy_until=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=24),
+        reminder_due_at=now - datetime.timedelta(minutes=1),
+        starts_at=tomorrow,
+        ends_at=tomorrow + datetime.timedelta(hours=1),
+        busy_from=tomorrow,
+        busy_until=tomorrow + datetime.timedelta(hours=1),
     )
     # A task planned for the old moment: the booking plans another now.
     assert services.reminder_send(appointment_id=appointment.pk, planned=planned) is False
     assert services.reminders_due() == 1
     assert services.reminders_due() == 0  # the timer again, or a retried task: nothing
     assert services.reminder_send(appointment_id=appointment.pk) is False
-    subjects = list(OutboundEmail.objects.values_list("subject", flat=True))
-    assert sum("Erinnerung" in subject for subject in subjects) == 1
+    bodies = list(OutboundEmail.objects.values_list("body", flat=True))
+    assert sum(de("we look forward to your appointment:") in body for body in bodies) == 1
 
 
 @pytest.mark.django_db
