@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
 from accounts.two_factor import secret_for_typing
-from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
 from demo.appointments import appointments_demo_ensure
+from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
 from demo.routing import routing_demo_ensure
 from members.models import Member
 from routing.models import ClassifierModel
