@@ -132,7 +132,10 @@ def _nearest(appointment_type, advisors, starts_at, now, *, by_staff, exclude=No
         exclude=exclude,
         notice=not by_staff,
     )
-    return nearest(slots, around=starts_at, count=5)
+    # One per time: with several advisors free at once, "any advisor"
+    # offers the time once.
+    distinct = list({slot.starts: slot for slot in reversed(slots)}.values())
+    return nearest(distinct, around=starts_at, count=5)
 
 
 def _location(appointment_type: AppointmentType, advisor: Advisor, member: Member | None) -> str:
