@@ -145,7 +145,7 @@ def _location(appointment_type: AppointmentType, advisor: Advisor, member: Membe
         return advisor.video_link
     if kind == LocationKind.HOME and member is not None:
         contract = (
-            Contract.objects.filter(member=member)
+            Contract.objects.filter(members=member)
             .current()
             .select_related("unit__building")
             .first()
