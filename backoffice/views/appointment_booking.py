@@ -110,7 +110,9 @@ def book_slots(request, member_number, slug):
     weeks, day, times = _days_and_times(
         appointment_type, [advisor] if advisor else advisors, request.GET.get("tag", "")
     )
-    _seen(request, member)
+    # Not logged: the step before (the topics) and the one after (the
+    # confirmation) are; this one shows no more of the member than their
+    # name and number, and a row per day looked at would bury the log.
     return render(
         request,
         "backoffice/appointments/book_slots.html",

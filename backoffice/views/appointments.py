@@ -177,7 +177,11 @@ def appointment_detail(request, public_id):
                     appointment=appointment, status=action, actor=request.user
                 )
                 messages.success(request, _("Saved."))
-            elif action == "link" and link_form.is_valid():
+            elif action == "link":
+                if not link_form.is_valid():
+                    raise services.BookingError(
+                        _("This request cannot be linked to the appointment.")
+                    )
                 services.appointment_ticket_link(
                     appointment=appointment, ticket=link_form.ticket_chosen(), actor=request.user
                 )
