@@ -220,10 +220,9 @@ def appointment_cancel(request, public_id):
     """Staff cancel at any time (the member's cutoff is the member's): the
     member gets the cancellation with the calendar entry's removal."""
     appointment = selectors.get_appointment_for_staff(request.user, public_id)
-    if (
-        appointment.kind != Appointment.Kind.APPOINTMENT
-        or appointment.status != Appointment.Status.BOOKED
-    ):
+    if appointment.kind == Appointment.Kind.BLOCK:
+        return redirect("backoffice:appointment", public_id=public_id)  # unblocked there
+    if appointment.status != Appointment.Status.BOOKED:
         messages.error(request, _("This appointment is no longer booked."))
         return redirect("backoffice:appointment", public_id=public_id)
     email = services.recipient_address(appointment.member)
