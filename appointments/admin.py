@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from appointments.models import Advisor, AppointmentType, AvailabilityOverride, WeeklyHours
 
@@ -31,3 +32,5 @@ class AdvisorAdmin(admin.ModelAdmin):
     # The feed token and the round-robin turn are the portal's business.
     exclude = ["last_booked_at"]
     inlines = [WeeklyHoursInline, AvailabilityOverrideInline]
+    # Video links are typed without a scheme; they are https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

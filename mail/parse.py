@@ -230,7 +230,27 @@ def _automatic(message: Message, subject: str, defects: list[str]) -> bool:
         return True
     if _header(message, "Precedence", defects).lower() in {"bulk", "auto_reply", "list", "junk"}:
         return True
+    if _calendar_reply(message):
+        return True
     return bool(_AUTO_SUBJECT.match(subject))
+
+
+# A calendar program's answer to an appointment invite (RFC 6047: accepted,
+# declined, a counter-proposal). Invites go out with RSVP=FALSE, but some
+# programs answer anyway (Outlook when the entry is deleted): such an answer
+# is no request of the member's and gets none.
+_CALENDAR_ANSWERS = {"reply", "counter", "declinecounter", "refresh"}
+
+
+def _calendar_reply(message: Message) -> bool:
+    try:
+        return any(
+            part.get_content_type() == "text/calendar"
+            and str(part.get_param("method") or "").lower() in _CALENDAR_ANSWERS
+            for part in message.walk()
+        )
+    except Exception:
+        return False  # an odd structure: the other checks decide
 
 
 def _bounced(message: Message) -> tuple[bool, tuple[str, ...]]:

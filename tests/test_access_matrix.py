@@ -140,6 +140,23 @@ ROUTES = {
     "tickets:share":                           (L,    405,  405,  405,  404,  404,  404),
     "tickets:attachment":                      (L,    200,  200,  404,  404,  404,  404),
     "tickets:attachment [personal request]":   (L,    200,  404,  404,  404,  404,  404),
+    # Appointments (issue 13): members book; staff have no member pages.
+    "appointments:list":                       (L,    200,  200,  200,  404,  404,  404),
+    "appointments:new":                        (L,    200,  200,  200,  404,  404,  404),
+    "appointments:slots":                      (L,    200,  200,  200,  404,  404,  404),
+    # Without a chosen time: back to the free times.
+    "appointments:confirm":                    (L,    302,  302,  302,  404,  404,  404),
+    # Alice's booking is hers alone, not her household's.
+    "appointments:detail":                     (L,    200,  404,  404,  404,  404,  404),
+    "appointments:cancel":                     (L,    200,  404,  404,  404,  404,  404),
+    "appointments:move":                       (L,    200,  404,  404,  404,  404,  404),
+    "appointments:ics":                        (L,    200,  404,  404,  404,  404,  404),
+    # The e-mail's link: the token is the key, whoever holds it; a wrong
+    # one is a friendly "no longer valid" page.
+    "appointments:link":                       (200,  200,  200,  200,  200,  200,  200),
+    "appointments:link [not valid]":           (404,  404,  404,  404,  404,  404,  404),
+    "appointments:link_move":                  (200,  200,  200,  200,  200,  200,  200),
+    "appointments:link_move [not valid]":      (404,  404,  404,  404,  404,  404,  404),
     "backoffice:inbox":                        (L,    404,  404,  404,  200,  200,  200),
     "backoffice:phone_start":                  (L,    404,  404,  404,  200,  200,  200),
     # The as-you-type member search answers htmx only; opened as a link it
@@ -414,6 +431,23 @@ ADMIN = {
     },
     # Jonas on call for Technik: tom plans the rota of the team he leads,
     # ada every team's; handlers do not plan it (outside: not found).
+    # Who offers consultations on what, and when: the admins' business.
+    "appointments.AppointmentType": {
+        "changelist":                          (L,    L,    L,    L,    403,  403,  200),
+        "add":                                 (L,    L,    L,    L,    403,  403,  200),
+        "history":                             (L,    L,    L,    L,    403,  403,  200),
+        "delete":                              (L,    L,    L,    L,    403,  403,  200),
+        "change":                              (L,    L,    L,    L,    403,  403,  200),
+        "object":                              (L,    L,    L,    L,    302,  302,  302),
+    },
+    "appointments.Advisor": {
+        "changelist":                          (L,    L,    L,    L,    403,  403,  200),
+        "add":                                 (L,    L,    L,    L,    403,  403,  200),
+        "history":                             (L,    L,    L,    L,    403,  403,  200),
+        "delete":                              (L,    L,    L,    L,    403,  403,  200),
+        "change":                              (L,    L,    L,    L,    403,  403,  200),
+        "object":                              (L,    L,    L,    L,    302,  302,  302),
+    },
     "routing.OnCallShift": {
         "changelist":                          (L,    L,    L,    L,    403,  200,  200),
         "add":                                 (L,    L,    L,    L,    403,  200,  200),
@@ -629,6 +663,23 @@ def world(cast, settings, tmp_path) -> World:
     cooperative.logo.save("logo.png", ContentFile(_png()))
     contract = Contract.objects.current().get(members=alice.member)
 
+    # Alice's consultation about letting, the first free time with Tom.
+    advisors = appointments_demo_ensure(hanna=cast.hanna, tom=cast.tom)
+    letting = AppointmentType.objects.get(slug="vermietung")
+    today = timezone.localdate()
+    first_free = slots_free(
+        appointment_type=letting,
+        advisors=[advisors["tom"]],
+        first_day=today,
+        last_day=today + datetime.timedelta(days=28),
+    )[0]
+    booking = appointment_book(
+        member=alice.member,
+        appointment_type=letting,
+        starts_at=first_free.starts,
+        booked_by=alice,
+        advisor=advisors["tom"],
+    )
     admin_rows = {
         "auth.Group": Group.objects.get(name=roles.ADMIN).pk,
         "django_tasks_database.DBTaskResult": task.pk,
@@ -652,6 +703,8 @@ def world(cast, settings, tmp_path) -> World:
         "routing.OnCallShift": shift.pk,
         "otp_totp.TOTPDevice": tom_app.pk,
         "otp_static.StaticDevice": StaticDevice.objects.get(user=cast.tom).pk,
+        "appointments.AppointmentType": letting.pk,
+        "appointments.Advisor": advisors["tom"].pk,
     }
 
     mails = {
@@ -720,6 +773,16 @@ def world(cast, settings, tmp_path) -> World:
             "reference": repair.reference,
             "attachment_id": photo_id,
         },
+        "appointments:slots": {"slug": letting.slug},
+        "appointments:confirm": {"slug": letting.slug},
+        "appointments:detail": {"public_id": booking.appointment.public_id},
+        "appointments:cancel": {"public_id": booking.appointment.public_id},
+        "appointments:move": {"public_id": booking.appointment.public_id},
+        "appointments:ics": {"public_id": booking.appointment.public_id},
+        "appointments:link": {"token": booking.link_token},
+        "appointments:link [not valid]": {"token": booking.link_token[:-4] + "abcd"},
+        "appointments:link_move": {"token": booking.link_token},
+        "appointments:link_move [not valid]": {"token": "x" * 43},
         "backoffice:mail_detail": {"email_id": mails["bank"]},
         "backoffice:mail_detail [own team]": {"email_id": mails["repair"]},
         "backoffice:mail_detail [unfiled]": {"email_id": mails["unfiled"]},

@@ -247,3 +247,17 @@ def test_appointment_pages_take_a_bounded_number_of_statements(
     statements = measured(alice_client, url)
     assert len(statements) <= MOST, "\n".join(statements)
     assert not repeated(statements), repeated(statements)
+
+
+@pytest.mark.parametrize(
+    "query, offered",
+    [("Termin", True), ("Beratung Nebenkosten", True), ("persönliches Gespräch", True),
+     ("Handwerkertermin", False), ("Termin Handwerker", False), ("Heizung kalt", False)],
+)  # fmt: skip
+def test_the_form_search_offers_an_appointment_for_words_that_want_one(
+    alice_client, advisors, query, offered
+):
+    page = alice_client.get(reverse("tickets:new"), {"q": query}).content.decode()
+    assert ('id="appointment-offer"' in page) is offered
+    if offered:
+        assert f'href="{reverse("appointments:new")}"' in page

@@ -6,6 +6,7 @@ message twice — or crashing half-way — never making a second request."""
 
 import io
 import sys
+from email.message import EmailMessage
 
 import pytest
 from django.core.management import call_command
@@ -373,3 +374,22 @@ def test_staff_who_may_not_see_the_request_get_no_note_on_it(cast, asked):
     )
     assert email.status == Outcome.TICKET and email.ticket_reference != asked.reference
     assert not asked.events.filter(body__contains="nicht landen").exists()
+
+
+def test_a_calendar_programs_answer_to_an_invite_makes_nothing(cast):
+    # Outlook answers an appointment invite (RSVP=FALSE notwithstanding)
+    # when the member deletes the entry: METHOD:REPLY, no request of hers.
+    message = EmailMessage()
+    message["From"] = "alice@example.org"
+    message["To"] = "service@genossenschaft.example"
+    message["Subject"] = "Abgelehnt: Termin: Vermietung"
+    message["Message-ID"] = "<reply-ics@mail.example.org>"
+    message.set_content("Alice Ahrens hat abgelehnt.")
+    message.add_alternative(
+        "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
+        subtype="calendar",
+        params={"method": "REPLY"},
+    )
+    email = mail_ingest(raw=message.as_bytes(), mailbox="service")
+    assert email.status == Outcome.AUTO_REPLY
+    assert not Ticket.objects.exists() and not OutboundEmail.objects.exists()

@@ -31,11 +31,12 @@ a form word, both folded (core.text.fold) and with umlauts dropped
 Ties keep the order the forms came in (the order of the form list:
 category, position), so a specific form comes before the general question.
 
-"Termin": there is no appointment booking yet. A bare "Termin" leads to the
-general question (the office arranges visits, consultations and call-backs
-from there); "Handwerkertermin" or "Termin Handwerker" lead to the repair
-report, where a tradesperson's visit is arranged; the demo's everyday words
-carry this, so a cooperative can change it in the admin."""
+"Termin", "Beratung", "Sprechstunde": the member most likely wants a
+consultation; the page offers booking one first (`appointment_wanted`),
+the forms still below it. "Handwerkertermin" or "Termin Handwerker" lead
+to the repair report, where a tradesperson's visit is arranged; the
+demo's everyday words carry this, so a cooperative can change it in the
+admin."""
 
 from __future__ import annotations
 
@@ -258,6 +259,25 @@ def display_order(request_type: RequestType) -> tuple:
         request_type.name_de,
         request_type.slug,
     )
+
+
+# Words of someone who wants to talk to a person at a set time (folded,
+# without umlauts). A tradesperson's visit is the repair report's, not a
+# consultation: "Handwerkertermin" is one word and does not count.
+APPOINTMENT_WORDS = frozenset(
+    {"termin", "termine", "terminvereinbarung", "beratung", "beratungstermin", "berater",
+     "beraterin", "sprechstunde", "sprechzeit", "sprechzeiten", "gesprach", "personlich",
+     "appointment", "consultation", "advice"}
+)  # fmt: skip
+NOT_A_CONSULTATION = frozenset({"handwerker", "monteur", "techniker", "klempner", "elektriker"})
+
+
+def appointment_wanted(query: str) -> bool:
+    """Whether the search reads like wanting a consultation appointment."""
+    # fold() spells umlauts out ("gespraech"); the list has them dropped.
+    plain = fold(query).replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    words = set(re.findall(r"\w+", plain))
+    return bool(words & APPOINTMENT_WORDS) and not words & NOT_A_CONSULTATION
 
 
 def query_clean(raw: str) -> str:

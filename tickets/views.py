@@ -51,6 +51,7 @@ def request_new(request):
             "query": query,
             "found": found,
             "general": finder.general_form(types),
+            "appointment_offer": bool(query) and finder.appointment_wanted(query),
             "query_max": finder.QUERY_MAX,
         },
     )

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
 from accounts.two_factor import secret_for_typing
+from demo.appointments import appointments_demo_ensure
 from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
 from demo.routing import routing_demo_ensure
 from members.models import Member
@@ -18,6 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         cast = build_demo()
         routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
+        appointments_demo_ensure(hanna=cast.hanna, tom=cast.tom)
         if not ClassifierModel.objects.exists():
             # The demo has no closed tickets yet: learn from the shipped corpus.
             call_command("routing_train", "--corpus", stdout=self.stdout)
