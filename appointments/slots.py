@@ -150,7 +150,7 @@ class Calendar:
         return day in self.closed_days or day in holiday_dates(self.state, day.year)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Slot:
     """A free time of one advisor; `starts` and `ends` are aware, in the calendar's zone.
 
@@ -273,11 +273,12 @@ def free_slots(
             days.append((day, _frame(day, zone)))
         day += _ONE_DAY
     since_midnight: dict[datetime.time, int] = {}
-    # Slots of a day share few times of day; one timedelta each instead of one per slot.
-    offsets: dict[int, datetime.timedelta] = {}
+    # Start instant -> local start and end. Advisors share their times of day, so each
+    # pair of datetimes is built once rather than once per advisor.
+    local: dict[int, tuple[datetime.datetime, datetime.datetime]] = {}
     duration_delta = rules.duration
 
-    found: list[tuple[int, int, datetime.datetime, datetime.datetime]] = []
+    found: list[tuple[int, int, tuple[datetime.datetime, datetime.datetime]]] = []
     for advisor in advisors:
         busy_starts, busy_ends = _merged_busy(advisor.busy)
         busy_count = len(busy_ends)
@@ -289,6 +290,10 @@ def free_slots(
                 continue
             if max_per_day is not None and booked_per_day.get(day, 0) >= max_per_day:
                 continue
+            # Ranges are disjoint in wall time; only on a DST day can two of them still
+            # meet in absolute time (one ending in the spring gap: 02:30 read with fold=0
+            # is 03:30 CEST), so only there is each instant checked for a repeat.
+            seen: set[int] | None = set() if frame is None else None
             for range_start, range_end in advisor.ranges(day):
                 if frame is None:
                     start = _ticks(datetime.datetime.combine(day, range_start, tzinfo=zone))
@@ -315,32 +320,31 @@ def free_slots(
                         blocked_until = busy_ends[index] + before
                         start += max(1, -((start - blocked_until) // step)) * step
                         continue
-                    if frame is None:
-                        instant = _EPOCH + datetime.timedelta(microseconds=start)
-                        starts = instant.astimezone(zone)
-                        ends = (instant + duration_delta).astimezone(zone)
-                    else:
-                        # One offset all day: wall-clock arithmetic is exact and far
-                        # cheaper than a zone lookup per slot.
-                        offset = start - frame[0]
-                        if offset not in offsets:
-                            offsets[offset] = datetime.timedelta(microseconds=offset)
-                        starts = frame[1] + offsets[offset]
-                        ends = starts + duration_delta
-                    found.append((start, advisor_id, starts, ends))
+                    if seen is not None:
+                        if start in seen:
+                            start += step
+                            continue
+                        seen.add(start)
+                    times = local.get(start)
+                    if times is None:
+                        if frame is None:
+                            instant = _EPOCH + datetime.timedelta(microseconds=start)
+                            times = (
+                                instant.astimezone(zone),
+                                (instant + duration_delta).astimezone(zone),
+                            )
+                        else:
+                            # One offset all day: wall-clock arithmetic is exact and far
+                            # cheaper than a zone lookup.
+                            starts = frame[1] + datetime.timedelta(microseconds=start - frame[0])
+                            times = (starts, starts + duration_delta)
+                        local[start] = times
+                    found.append((start, advisor_id, times))
                     start += step
-    # Tuples sort by instant, then advisor: never by the local datetimes, which compare
-    # by wall time within one zone.
+    # By instant, then advisor (each pair occurs once): never by the local datetimes,
+    # which compare by wall time within one zone.
     found.sort()
-    result: list[Slot] = []
-    previous: tuple[int, int] | None = None
-    for instant_ticks, advisor_id, starts, ends in found:
-        # Two ranges of one day can still meet in absolute time when one ends in the
-        # spring gap (02:30 read with fold=0 is 03:30 CEST); offer such an instant once.
-        if (instant_ticks, advisor_id) != previous:
-            result.append(Slot(advisor_id, starts, ends))
-            previous = (instant_ticks, advisor_id)
-    return result
+    return [Slot(advisor_id, times[0], times[1]) for _, advisor_id, times in found]
 
 
 def any_advisor(slots: Iterable[Slot]) -> list[tuple[datetime.datetime, tuple[int, ...]]]:

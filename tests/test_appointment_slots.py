@@ -408,11 +408,39 @@ def test_buffers_must_not_overlap_busy_times(before, after, expected):
     assert [s.starts.strftime("%H:%M") for s in slots_for(advisor, DAY, rules=rules)] == expected
 
 
+@pytest.mark.parametrize(
+    ("busy_from", "busy_to", "before", "after", "expected"),
+    [
+        # Busy until 08:50, the day starts at 09:00: a 15-minute buffer before the first
+        # slot reaches back into it, a 10-minute one just touches it.
+        ((8, 0), (8, 50), 15, 0, ["09:30", "10:00"]),
+        ((8, 0), (8, 50), 10, 0, ["09:00", "09:30", "10:00"]),
+        # Busy from 10:40, the day ends at 10:30: the same after the last slot.
+        ((10, 40), (11, 0), 0, 15, ["09:00", "09:30"]),
+        ((10, 40), (11, 0), 0, 10, ["09:00", "09:30", "10:00"]),
+    ],
+)
+def test_buffers_reach_busy_times_outside_the_hours(busy_from, busy_to, before, after, expected):
+    advisor = Availability(
+        1,
+        weekly=every_day(hours("09:00", "10:30")),
+        busy=((at(DAY, *busy_from), at(DAY, *busy_to)),),
+    )
+    rules = Rules(
+        duration=timedelta(minutes=30),
+        buffer_before=timedelta(minutes=before),
+        buffer_after=timedelta(minutes=after),
+        **OPEN,
+    )
+    assert [s.starts.strftime("%H:%M") for s in slots_for(advisor, DAY, rules=rules)] == expected
+
+
 def test_busy_intervals_in_any_zone_and_order_overlapping_each_other():
     busy = [
         (at(DAY, 11, 15).astimezone(UTC), at(DAY, 11, 45).astimezone(UTC)),
         (at(DAY, 9), at(DAY, 9, 40)),
         (at(DAY, 9, 20).astimezone(ZoneInfo("America/New_York")), at(DAY, 10)),
+        (at(DAY, 11, 20), at(DAY, 11, 25)),  # inside another: must not shorten it
         (at(DAY, 11, 30), at(DAY, 11, 30)),  # empty: blocks nothing
     ]
     advisor = Availability(1, weekly=every_day(hours("09:00", "12:00")), busy=busy)
