@@ -9,8 +9,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
 from django.utils import timezone
 
+from accounts.roles import ADMIN, TEAM_LEAD
 from appointments.models import (
     Advisor,
     Appointment,
@@ -21,7 +23,9 @@ from appointments.models import (
 from appointments.slots import Availability, Calendar, Rules, Slot, free_slots
 from cooperative.cache import cooperative_current
 from cooperative.models import ClosingDay
+from core.request_cache import request_cached
 from routing.models import Absence
+from tickets.models import Ticket
 
 
 def rules_for(appointment_type: AppointmentType, *, notice: bool = True) -> Rules:
@@ -214,4 +218,138 @@ def advisor_for_choice(appointment_type: AppointmentType, value: str) -> Advisor
         .filter(pk=int(value), types=appointment_type)
         .select_related("user")
         .first()
+    )
+
+
+# Staff ----------------------------------------------------------------------------------
+#
+# Who sees whose appointments: an advisor their own; team leads and admins
+# every advisor's (they plan the office's days). Another handler sees none
+# (404), though any staff member may book for a caller.
+
+
+def sees_every_advisor(user) -> bool:
+    """Team leads and admins see and plan every advisor's appointments
+    (asked once per request)."""
+    if not user.is_staff:
+        return False
+    if user.is_superuser:
+        return True
+    return request_cached(
+        ("sees_every_advisor", user.pk),
+        lambda: user.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
+    )
+
+
+def advisor_own(user) -> Advisor | None:
+    """The staff member's own advisor row, if they offer consultations."""
+    if not user.is_staff:
+        return None
+    return Advisor.objects.filter(user=user).select_related("user").first()
+
+
+def advisors_all():
+    """Every advisor (also those not taking bookings now: their booked
+    appointments stand), by name."""
+    return Advisor.objects.select_related("user")
+
+
+def get_advisor_for_staff(user, advisor_id) -> Advisor:
+    """An advisor whose days this person may see: their own, or any for a
+    team lead or admin; 404 otherwise."""
+    advisors = Advisor.objects.select_related("user").filter(pk=advisor_id)
+    if not sees_every_advisor(user):
+        advisors = advisors.filter(user=user, user__is_staff=True)
+    advisor = advisors.first()
+    if advisor is None:
+        raise Http404
+    return advisor
+
+
+def _with_ticket_visible(appointments, user):
+    """Whether the viewer may open the linked request's work page, in the
+    same query (a link only where it leads somewhere)."""
+    visible = Ticket.objects.visible_to_staff(user).filter(pk=OuterRef("ticket_id"))
+    return appointments.annotate(ticket_visible=Exists(visible))
+
+
+def _for_staff(user, public_id, *, booked_by_too: bool = False) -> Appointment:
+    if not user.is_staff:
+        raise Http404
+    appointments = Appointment.objects.filter(public_id=public_id)
+    if not sees_every_advisor(user):
+        mine = Q(advisor__user=user)
+        if booked_by_too:
+            mine |= Q(booked_by=user, kind=Appointment.Kind.APPOINTMENT)
+        appointments = appointments.filter(mine)
+    appointment = (
+        _with_ticket_visible(appointments, user)
+        .select_related(
+            "appointment_type",
+            "advisor__user",
+            "member__user",
+            "ticket",
+            "booked_by",
+            "cancelled_by",
+        )
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def get_appointment_for_staff(user, public_id) -> Appointment:
+    """An appointment or blocked time on the staff pages: the advisor's
+    own, any for a team lead or admin; 404 for everyone else."""
+    return _for_staff(user, public_id)
+
+
+def get_appointment_booked_for_staff(user, public_id) -> Appointment:
+    """The page after booking for a caller: also for whoever booked it
+    (a colleague at the phone who is not the advisor)."""
+    return _for_staff(user, public_id, booked_by_too=True)
+
+
+def appointments_of_week(advisor: Advisor, monday: datetime.date, *, user) -> list[Appointment]:
+    """The advisor's bookings (cancelled ones too, marked so) and blocked
+    times (those still standing) in the local week from `monday`, by start,
+    in one query."""
+    zone = timezone.get_default_timezone()
+    start = datetime.datetime.combine(monday, datetime.time(), zone)
+    end = datetime.datetime.combine(monday + datetime.timedelta(days=7), datetime.time(), zone)
+    appointments = Appointment.objects.filter(
+        advisor=advisor, starts_at__gte=start, starts_at__lt=end
+    ).exclude(kind=Appointment.Kind.BLOCK, status=Appointment.Status.CANCELLED)
+    return list(
+        _with_ticket_visible(appointments, user)
+        .select_related("appointment_type", "member", "ticket")
+        .order_by("starts_at", "pk")
+    )
+
+
+def get_advisor_by_feed(token_hash: str) -> Advisor | None:
+    """The advisor a calendar feed's secret names (None: unknown, renewed
+    meanwhile, revoked, or the person has left)."""
+    if not token_hash:
+        return None
+    return (
+        Advisor.objects.filter(feed_token_hash=token_hash, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+
+
+FEED_PAST = datetime.timedelta(weeks=4)
+FEED_AHEAD = datetime.timedelta(weeks=8)
+
+
+def appointments_for_feed(advisor: Advisor, *, now: datetime.datetime) -> list[Appointment]:
+    """What the advisor's calendar feed holds: bookings and blocked times
+    not cancelled, from four weeks back to eight weeks ahead."""
+    return list(
+        Appointment.objects.active()
+        .filter(advisor=advisor, starts_at__gte=now - FEED_PAST, starts_at__lt=now + FEED_AHEAD)
+        .select_related("appointment_type", "member")
+        .order_by("starts_at", "pk")
     )

@@ -20,7 +20,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -148,7 +148,7 @@ def _location(appointment_type: AppointmentType, advisor: Advisor, member: Membe
         return advisor.video_link
     if kind == LocationKind.HOME and member is not None:
         contract = (
-            Contract.objects.filter(member=member)
+            Contract.objects.filter(members=member)
             .current()
             .select_related("unit__building")
             .first()
@@ -538,3 +538,173 @@ def reminders_due(*, now: datetime.datetime | None = None) -> int:
         starts_at__gt=now,
     ).values_list("pk", flat=True)
     return sum(reminder_send(appointment_id=pk) for pk in list(ids))
+
+
+# Staff: blocked times, the outcome of an appointment, a request linked
+# afterwards, the advisor's private calendar feed -----------------------------------------
+
+
+class BlockOverlap(BookingError):
+    """A blocked time would cover a booking or another blocked time."""
+
+
+def _when(appointment: Appointment) -> str:
+    starts, ends = _local(appointment.starts_at), _local(appointment.ends_at)
+    return f"{formats.date_format(starts, 'SHORT_DATE_FORMAT')} {starts:%H:%M}–{ends:%H:%M}"
+
+
+def _overlap_error(found: Appointment) -> BlockOverlap:
+    if found.kind == Appointment.Kind.BLOCK:
+        return BlockOverlap(
+            _("This time overlaps a time that is already blocked (%(when)s).")
+            % {"when": _when(found)}
+        )
+    return BlockOverlap(
+        _(
+            "This time overlaps the appointment on %(when)s (with the time kept free around "
+            "it). Move or cancel that appointment first."
+        )
+        % {"when": _when(found)}
+    )
+
+
+def appointment_block(
+    *,
+    advisor: Advisor,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    actor: User,
+    reason: str = "",
+) -> Appointment:
+    """Block a range of the advisor's time (a meeting, a site visit): an
+    Appointment of kind BLOCK, so the database's no-overlap guarantee keeps
+    bookings out of it as it keeps them from each other. A range that
+    overlaps a booking (with its buffers) or another blocked time is
+    refused with BlockOverlap, naming what is in the way: a booking is
+    never cancelled behind the member's back. Unblocking is
+    `appointment_cancel` of the block."""
+    if not actor.is_staff:
+        raise BookingError(_("Only staff can block times."))
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise BookingError(_("This time is not valid."))
+    if ends_at <= starts_at:
+        raise BookingError(_("The end must be after the start."))
+    if ends_at <= timezone.now():
+        raise BookingError(_("This time has already passed. Please choose another one."))
+    reason = " ".join(reason.split())[:200]
+    with transaction.atomic():
+        # The advisor's lock, as for a booking: a booking being made at
+        # this moment either sees the block or is seen by the check below.
+        Advisor.objects.select_for_update().filter(pk=advisor.pk).values_list("pk").first()
+        found = (
+            Appointment.objects.active()
+            .filter(advisor=advisor, busy_from__lt=ends_at, busy_until__gt=starts_at)
+            .order_by("starts_at")
+            .first()
+        )
+        if found is not None:
+            raise _overlap_error(found)
+        block = Appointment(
+            kind=Appointment.Kind.BLOCK,
+            advisor=advisor,
+            booked_by=actor,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            busy_from=starts_at,
+            busy_until=ends_at,
+            note=reason,
+        )
+        try:
+            with transaction.atomic():
+                block.save()
+        except IntegrityError:
+            # Written by another process between the check and the insert
+            # (the lock makes this rare; the database makes it safe).
+            raise BlockOverlap(
+                _("This time was just taken. Please look at the day again.")
+            ) from None
+    return block
+
+
+def appointment_mark(
+    *,
+    appointment: Appointment,
+    status: str,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> Appointment:
+    """Record how a booked appointment went: ATTENDED or NO_SHOW. Only once
+    it has started (nobody has come or stayed away before that) and only
+    for a booking that stands (a cancelled one had no outcome; one marked
+    already keeps its mark). The member is not told: nothing changes for
+    their calendar."""
+    now = now or timezone.now()
+    if status not in (Appointment.Status.ATTENDED, Appointment.Status.NO_SHOW):
+        raise BookingError(_("This is not an outcome of an appointment."))
+    if not actor.is_staff:
+        raise BookingError(_("Only staff can record how an appointment went."))
+    with transaction.atomic():
+        current = _locked(appointment)
+        if current.kind != Appointment.Kind.APPOINTMENT:
+            raise BookingError(_("A blocked time has no outcome."))
+        if current.status != Appointment.Status.BOOKED:
+            raise BookingError(_("This appointment is no longer booked."))
+        if now < current.starts_at:
+            raise BookingError(
+                _("The appointment has not started yet. Record how it went once it has begun.")
+            )
+        current.status = status
+        current.reminder_due_at = None
+        current.save(update_fields=["status", "reminder_due_at", "updated_at"])
+    return current
+
+
+def appointment_ticket_link(
+    *, appointment: Appointment, ticket: Ticket | None, actor: User
+) -> Appointment:
+    """Link the appointment to one of its member's requests (None: unlink).
+    Only a request the member may see themselves (own, or the household's
+    about the flat), as when they link it while booking: the member's page
+    shows the link."""
+    if not actor.is_staff:
+        raise BookingError(_("Only staff can link a request to an appointment."))
+    with transaction.atomic():
+        current = _locked(appointment)
+        if current.kind != Appointment.Kind.APPOINTMENT or current.member is None:
+            raise BookingError(_("A blocked time cannot be linked to a request."))
+        if current.status == Appointment.Status.CANCELLED:
+            raise BookingError(_("This appointment is no longer booked."))
+        if (
+            ticket is not None
+            and not Ticket.objects.visible_to_member(current.member).filter(pk=ticket.pk).exists()
+        ):
+            raise BookingError(_("This request cannot be linked to the appointment."))
+        current.ticket = ticket
+        current.save(update_fields=["ticket", "updated_at"])
+    return current
+
+
+def advisor_feed_renew(*, advisor: Advisor) -> str:
+    """A new secret address for the advisor's calendar feed; the old one
+    stops working at once. Returns the token, which is kept nowhere: only
+    its hash is stored, so it is shown once."""
+    token = secrets.token_urlsafe(32)  # 256 bits
+    advisor.feed_token_hash = token_hash(token)
+    advisor.feed_token_created_at = timezone.now()
+    with transaction.atomic():
+        advisor.save(update_fields=["feed_token_hash", "feed_token_created_at", "updated_at"])
+    return token
+
+
+def advisor_feed_revoke(*, advisor: Advisor) -> None:
+    """The feed's address stops working; there is none until renewed."""
+    advisor.feed_token_hash = ""
+    advisor.feed_token_created_at = None
+    with transaction.atomic():
+        advisor.save(update_fields=["feed_token_hash", "feed_token_created_at", "updated_at"])
+
+
+def recipient_address(member: Member | None) -> str:
+    """Where the member's appointment e-mails go ("" when nowhere: staff
+    then tell the caller the time)."""
+    return _recipient(member)[0]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("neu/", views.appointment_new, name="new"),
     path("neu/<slug:slug>/", views.appointment_slots, name="slots"),
     path("neu/<slug:slug>/bestaetigen/", views.appointment_confirm, name="confirm"),
+    path("kalender/<str:token>.ics", views.advisor_feed, name="feed"),
     path("link/<str:token>/", views.appointment_link, name="link"),
     path("link/<str:token>/verschieben/", views.appointment_link_move, name="link_move"),
     path("<uuid:public_id>/", views.appointment_detail, name="detail"),

@@ -10,21 +10,24 @@ import datetime
 import secrets
 from collections import OrderedDict
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appointments import selectors, services
+from appointments.feed import FeedEntry, feed_ics
 from appointments.forms import ConfirmForm, moment_parse
 from appointments.invites import Invite, invite_ics
 from appointments.models import Appointment, token_hash
 from appointments.slots import any_advisor
 from core.decorators import member_required
+from core.links import absolute_url
 from tickets.selectors import get_ticket_for_member, tickets_open_for_member
 
 ANY = "alle"
@@ -350,3 +353,46 @@ def appointment_link_move(request, token):
         actor=None,
         done_url=lambda moved: reverse("appointments:link", args=[moved.link_token]),
     )
+
+
+# The advisor's private calendar feed: no login, the secret address is the key ----------------
+
+
+def _feed_entry(appointment: Appointment) -> FeedEntry:
+    if appointment.kind == Appointment.Kind.BLOCK:
+        summary = _("Blocked time")
+        if appointment.note:
+            summary = f"{summary}: {appointment.note}"
+    else:
+        summary = f"{appointment.appointment_type.name} – {appointment.member.full_name}"
+    return FeedEntry(
+        uid=appointment.ical_uid(),
+        sequence=appointment.sequence,
+        starts=appointment.starts_at,
+        ends=appointment.ends_at,
+        summary=summary,
+        location=appointment.location,
+        url=absolute_url("backoffice:appointment", args=[appointment.public_id]),
+    )
+
+
+@require_GET
+def advisor_feed(request, token):
+    """What Outlook or Thunderbird read by the address the advisor set up
+    (the back office's "calendar subscription" page); 404 once renewed or
+    revoked."""
+    advisor = selectors.get_advisor_by_feed(token_hash(token))
+    if advisor is None:
+        raise Http404
+    now = timezone.now()
+    with translation.override(advisor.user.language or settings.LANGUAGE_CODE):
+        entries = [_feed_entry(a) for a in selectors.appointments_for_feed(advisor, now=now)]
+        name = _("Appointments of %(name)s") % {"name": str(advisor)}
+    response = HttpResponse(
+        feed_ics(name=name, entries=entries, stamp=now), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="termine.ics"'
+    # The secret address holds member names: never in a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice.views import inbox, mail, phone, ticket
+from backoffice.views import appointment_booking, appointments, inbox, mail, phone, ticket
 
 app_name = "backoffice"
 
@@ -12,6 +12,37 @@ urlpatterns = [
         "anruf/<str:member_number>/<slug:slug>/<str:channel>/",
         phone.phone_form,
         name="phone_form",
+    ),
+    # Appointments (issue 13): an advisor's week, one appointment, blocked
+    # time, the calendar subscription, booking for a caller.
+    path("termine/", appointments.appointment_week, name="appointments"),
+    path("termine/sperren/", appointments.appointment_block, name="appointment_block"),
+    path("termine/kalender/", appointments.appointment_feed, name="appointment_feed"),
+    path(
+        "termine/buchen/<str:member_number>/",
+        appointment_booking.book_topics,
+        name="appointment_book",
+    ),
+    path(
+        "termine/buchen/<str:member_number>/<slug:slug>/",
+        appointment_booking.book_slots,
+        name="appointment_book_slots",
+    ),
+    path(
+        "termine/buchen/<str:member_number>/<slug:slug>/bestaetigen/",
+        appointment_booking.book_confirm,
+        name="appointment_book_confirm",
+    ),
+    path(
+        "termine/gebucht/<uuid:public_id>/",
+        appointment_booking.booked,
+        name="appointment_booked",
+    ),
+    path("termine/<uuid:public_id>/", appointments.appointment_detail, name="appointment"),
+    path(
+        "termine/<uuid:public_id>/absagen/",
+        appointments.appointment_cancel,
+        name="appointment_cancel",
     ),
     path("e-mail/", mail.mail_list, name="mail"),
     path("e-mail/<int:email_id>/", mail.mail_detail, name="mail_detail"),

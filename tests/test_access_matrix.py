@@ -37,7 +37,7 @@ from accounts.services import account_activate, activation_codes_create, email_c
 from accounts.two_factor import recovery_codes_renew
 from appointments.models import AppointmentType
 from appointments.selectors import slots_free
-from appointments.services import appointment_book
+from appointments.services import advisor_feed_renew, appointment_book
 from audit.models import AccessLog
 from cooperative.models import Cooperative
 from demo.appointments import appointments_demo_ensure
@@ -182,6 +182,31 @@ ROUTES = {
     "backoffice:mail_detail [unfiled]":        (L,    404,  404,  404,  200,  200,  200),
     "backoffice:mail_original":                (L,    404,  404,  404,  404,  404,  200),
     "backoffice:mail_original [own team]":     (L,    404,  404,  404,  200,  200,  200),
+    # Appointments in the back office (issue 13). The week, blocking time and
+    # the calendar subscription: every staff member (one who offers no
+    # consultations is told so; hanna and tom are advisors, ada is not).
+    "backoffice:appointments":                 (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:appointment_block":            (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:appointment_feed":             (L,    404,  404,  404,  200,  200,  200),
+    # Any staff member books for a caller (alice here); the confirmation
+    # without a chosen time sends back to the free times.
+    "backoffice:appointment_book":             (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:appointment_book_slots":       (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:appointment_book_confirm":     (L,    404,  404,  404,  302,  302,  302),
+    # Alice's appointment with tom, which hanna booked at the phone: the
+    # page after booking is hers too; the appointment is tom's (and a lead's
+    # or admin's), not hers.
+    "backoffice:appointment_booked":           (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:appointment":                  (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:appointment_cancel":           (L,    404,  404,  404,  404,  200,  200),
+    # Alice's home visit with hanna: hers, and tom's as team lead.
+    "backoffice:appointment [own]":            (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:appointment_cancel [own]":     (L,    404,  404,  404,  200,  200,  200),
+    # Tom's calendar feed: the secret address is the key, for anyone holding
+    # it (a calendar program has no login); the address before he renewed
+    # it is dead.
+    "appointments:feed":                       (200,  200,  200,  200,  200,  200,  200),
+    "appointments:feed [renewed]":             (404,  404,  404,  404,  404,  404,  404),
     # The administration. Everyone who is not staff is sent to the login.
     "verwaltung/login/":                       (L,    L,    L,    L,    L,    L,    L),
     "admin:index":                             (L,    L,    L,    L,    200,  200,  200),
@@ -772,6 +797,47 @@ def world(cast, settings, tmp_path) -> World:
         "admin:otp_totp_totpdevice_config": {"pk": tom_app.pk},
         "admin:otp_totp_totpdevice_qrcode": {"pk": tom_app.pk},
     }
+    # Appointments, staff side (issue 13): alice with tom, booked by hanna at
+    # the phone; alice's home visit with hanna; tom's calendar feed.
+    advisors = appointments_demo_ensure(hanna=cast.hanna, tom=cast.tom)
+    appointments = {}
+    for key, slug, booked_by in [
+        ("tom", "vermietung", cast.hanna),
+        ("hanna", "technik-vor-ort", alice),
+    ]:
+        topic = AppointmentType.objects.get(slug=slug)
+        today = timezone.localdate()
+        slot = slots_free(
+            appointment_type=topic,
+            advisors=[advisors[key]],
+            first_day=today,
+            last_day=today + datetime.timedelta(days=28),
+        )[0]
+        appointments[key] = appointment_book(
+            member=alice.member,
+            appointment_type=topic,
+            starts_at=slot.starts,
+            booked_by=booked_by,
+            advisor=advisors[key],
+        ).appointment
+    renewed = advisor_feed_renew(advisor=advisors["tom"])
+    feed_token = advisor_feed_renew(advisor=advisors["tom"])
+    number = alice.member.member_number
+    arguments.update(
+        {
+            "backoffice:appointment_book": {"member_number": number},
+            "backoffice:appointment_book_slots": {"member_number": number, "slug": "vermietung"},
+            "backoffice:appointment_book_confirm": {"member_number": number, "slug": "vermietung"},
+            "backoffice:appointment_booked": {"public_id": appointments["tom"].public_id},
+            "backoffice:appointment": {"public_id": appointments["tom"].public_id},
+            "backoffice:appointment_cancel": {"public_id": appointments["tom"].public_id},
+            "backoffice:appointment [own]": {"public_id": appointments["hanna"].public_id},
+            "backoffice:appointment_cancel [own]": {"public_id": appointments["hanna"].public_id},
+            "appointments:feed": {"token": feed_token},
+            "appointments:feed [renewed]": {"token": renewed},
+        }
+    )
+
     paths = {}
     for route in all_routes():
         model = route.admin_model
