@@ -89,15 +89,57 @@ ROLE_PERMISSIONS = {
 
 
 def roles_ensure(**_kwargs) -> None:
-    """Create the groups and set exactly the permissions above. Idempotent."""
-    for name, perm_names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        perms = []
-        for dotted in perm_names:
-            app_label, codename = dotted.split(".")
-            perm = Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if perm is not None:
-                perms.append(perm)
-        group.permissions.set(perms)
+    """Create the groups and set exactly the permissions above. Idempotent.
+
+    Runs after every migrate and flush (so before each transactional test)
+    and in every demo and test cast: a handful of statements whatever the
+    state, one query for all permissions and one for all grants, instead of
+    one per permission."""
+    permission_ids = _permission_ids()
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_PERMISSIONS)}
+    new = [Group(name=name) for name in ROLE_PERMISSIONS if name not in groups]
+    if new:
+        Group.objects.bulk_create(new)
+        groups.update((group.name, group) for group in new)
+        if not all(group.pk for group in new):  # no keys back from a bulk insert
+            groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_PERMISSIONS)}
+    wanted = {
+        (groups[name].pk, permission_ids[dotted])
+        for name, perm_names in ROLE_PERMISSIONS.items()
+        for dotted in perm_names
+        if dotted in permission_ids
+    }
+    Grant = Group.permissions.through
+    held = set(
+        Grant.objects.filter(group__in=groups.values()).values_list("group_id", "permission_id")
+    )
+    surplus = held - wanted
+    for group_id in {group_id for group_id, _ in surplus}:
+        Grant.objects.filter(
+            group_id=group_id,
+            permission_id__in=[perm for group, perm in surplus if group == group_id],
+        ).delete()
+    Grant.objects.bulk_create(
+        Grant(group_id=group_id, permission_id=permission_id)
+        for group_id, permission_id in sorted(wanted - held)
+    )
+
+
+def _permission_ids() -> dict[str, int]:
+    """Permission ids by "app_label.codename", for every permission named in
+    ROLE_PERMISSIONS that exists. Of two with the same app and codename
+    (possible with custom permissions) the first in Permission's order, as
+    a lookup of each with .first() would choose; a name that does not exist
+    (yet) is left out."""
+    dotted_names = {dotted for perm_names in ROLE_PERMISSIONS.values() for dotted in perm_names}
+    pairs = [dotted.split(".") for dotted in dotted_names]
+    found: dict[str, int] = {}
+    rows = Permission.objects.filter(
+        content_type__app_label__in={app_label for app_label, _ in pairs},
+        codename__in={codename for _, codename in pairs},
+    ).values_list("content_type__app_label", "codename", "pk")
+    for app_label, codename, pk in rows:
+        dotted = f"{app_label}.{codename}"
+        if dotted in dotted_names:
+            found.setdefault(dotted, pk)
+    return found

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, models, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import roles
@@ -22,7 +22,7 @@ from accounts.two_factor import recovery_codes_renew
 from cooperative.cache import cooperative_cache_clear
 from cooperative.models import Building, Cooperative, Estate, FederalState, OpeningHours, Unit
 from demo.request_types import tickets_demo_ensure
-from members.models import Contract, Member, Salutation, Shareholding
+from members.models import Contract, ContractMember, Member, Salutation, Shareholding
 
 DEMO_PASSWORD = "genoportal-demo"
 
@@ -170,12 +170,17 @@ def _cooperative() -> Cooperative:
 
 
 def staff_ensure(email: str, first: str, last: str, group: str, **extra) -> User:
-    user, created = User.objects.get_or_create(
-        email=email, defaults={"first_name": first, "last_name": last, "is_staff": True, **extra}
+    # The demo password only for a new account (defaults): a rerun keeps a changed one.
+    user, _created = User.objects.get_or_create(
+        email=email,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "is_staff": True,
+            "password": _demo_password_hash(),
+            **extra,
+        },
     )
-    if created:
-        user.password = _demo_password_hash()
-        user.save(update_fields=["password"])
     user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -191,20 +196,90 @@ def authenticator_demo_ensure(user: User) -> tuple[TOTPDevice, list[str]]:
 
 
 def _member_account(member: Member, email: str) -> User:
-    user, created = User.objects.get_or_create(email=email, defaults={"member": member})
-    if created:
-        user.password = _demo_password_hash()
-        user.save(update_fields=["password"])
+    user, _created = User.objects.get_or_create(
+        email=email, defaults={"member": member, "password": _demo_password_hash()}
+    )
     if member.email != email:
         member.email = email
         member.save(update_fields=["email", "updated_at"])
     return user
 
 
+class _UpdateEach:
+    """The update path (`make demo` again on its database): each row found by
+    its key and set to the demo's values, one statement or more per row."""
+
+    def update_or_create(self, model: type[models.Model], defaults: dict, **key):
+        return model.objects.update_or_create(defaults=defaults, **key)[0]
+
+    def get(self, model: type[models.Model], **lookup):
+        return model.objects.get(**lookup)
+
+    def members_add(self, contract: Contract, members: list[Member]) -> None:
+        contract.members.add(*members)
+
+    def members_set(self, contract: Contract, members: list[Member]) -> None:
+        contract.members.set(members)
+
+    def save(self) -> None:
+        pass
+
+
+class _InsertAll:
+    """The path for a database without the housing stock (every test's
+    cast, the first `make demo`): the same rows, in the same order, kept in
+    memory and inserted at the end with one statement per table (or a few,
+    where SQLite's limit on parameters splits a large table)."""
+
+    TABLES = (Estate, Building, Unit, Member, Shareholding, Contract, ContractMember)
+
+    def __init__(self) -> None:
+        self.rows: dict[type[models.Model], list[models.Model]] = {m: [] for m in self.TABLES}
+
+    def update_or_create(self, model: type[models.Model], defaults: dict, **key):
+        row = model(**key, **defaults)
+        self.rows[model].append(row)
+        return row
+
+    def get(self, model: type[models.Model], **lookup):
+        # As model.objects.get would: exactly one match.
+        [row] = [
+            row
+            for row in self.rows[model]
+            if all(getattr(row, name) == value for name, value in lookup.items())
+        ]
+        return row
+
+    def members_add(self, contract: Contract, members: list[Member]) -> None:
+        self.rows[ContractMember] += [
+            ContractMember(contract=contract, member=member) for member in members
+        ]
+
+    # A new contract has no members to drop.
+    members_set = members_add
+
+    def save(self) -> None:
+        # In dependency order; each bulk_create sets the primary keys the
+        # next table's foreign keys take from the objects.
+        for model in self.TABLES:
+            model.objects.bulk_create(self.rows[model])
+
+
+def _stock_absent() -> bool:
+    """No estate, building, unit, member or contract yet, and the database
+    returns the keys of rows inserted in bulk (PostgreSQL; SQLite 3.35+)."""
+    return connection.features.can_return_rows_from_bulk_insert and not any(
+        model.objects.exists() for model in (Estate, Building, Unit, Member, Contract)
+    )
+
+
 @transaction.atomic
 def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     """Create or refresh the demo cooperative. Idempotent: keys are the
-    estate, unit, member and contract numbers."""
+    estate, unit, member and contract numbers. On a database without the
+    housing stock its rows are inserted in bulk (_InsertAll); both paths
+    draw the same random numbers in the same loop, so they build the same
+    data (tests/test_demo_cast.py)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     roles.roles_ensure()
     _cooperative()
@@ -212,15 +287,18 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     ada = staff_ensure("ada@example.org", "Ada", "Admin", roles.ADMIN)
     hanna = staff_ensure("hanna@example.org", "Hanna", "Beispiel", roles.HANDLER)
     tom = staff_ensure("tom@example.org", "Tom", "Teamleiter", roles.TEAM_LEAD)
+    rows = _InsertAll() if _stock_absent() else _UpdateEach()
 
     member_no = 10000
     for e_index, (number, name, street, postcode) in enumerate(ESTATES):
-        estate, _ = Estate.objects.update_or_create(
+        estate = rows.update_or_create(
+            Estate,
             number=number,
             defaults={"name": name, "property_manager": hanna if e_index == 0 else tom},
         )
         for b_index in range(4):
-            building, _ = Building.objects.update_or_create(
+            building = rows.update_or_create(
+                Building,
                 street=street,
                 house_number=str(b_index * 2 + 1),
                 postcode=postcode,
@@ -230,7 +308,8 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
                 floor = u_index // 3
                 side = POSITIONS[u_index % 3]
                 unit_number = f"{number[-2:]}{b_index + 1:02d}{u_index + 1:03d}"
-                unit, _ = Unit.objects.update_or_create(
+                unit = rows.update_or_create(
+                    Unit,
                     number=unit_number,
                     defaults={
                         "building": building,
@@ -242,7 +321,8 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
                 )
                 member_no += 1
                 joined = datetime.date(rng.randint(1975, 2024), rng.randint(1, 12), 1)
-                member, _ = Member.objects.update_or_create(
+                member = rows.update_or_create(
+                    Member,
                     member_number=str(member_no),
                     defaults={
                         "salutation": rng.choice([Salutation.MS, Salutation.MR]),
@@ -254,12 +334,14 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
                         "joined_on": joined,
                     },
                 )
-                Shareholding.objects.update_or_create(
+                rows.update_or_create(
+                    Shareholding,
                     member=member,
                     kind=Shareholding.Kind.REQUIRED,
                     defaults={"count": int(unit.rooms) + 1, "nominal_value": Decimal("160.00")},
                 )
-                contract, _ = Contract.objects.update_or_create(
+                contract = rows.update_or_create(
+                    Contract,
                     number=f"NV-{unit_number}",
                     defaults={
                         "unit": unit,
@@ -269,11 +351,12 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
                         ),
                     },
                 )
-                contract.members.add(member)
+                rows.members_add(contract, [member])
 
     # The cast: fixed names and numbers, placed in the generated stock.
-    alice_unit = _cast_unit("0101900", "Nordring", 2, "2. OG links", "3", "71.40")
+    alice_unit = _cast_unit(rows, "0101900", "Nordring", 2, "2. OG links", "3", "71.40")
     alice_member = _cast_member(
+        rows,
         "20001",
         Salutation.MS,
         "Alice",
@@ -283,14 +366,15 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
         voluntary=3,
     )
     bob_member = _cast_member(
-        "20002", Salutation.MR, "Bob", "Ahrens", alice_unit, datetime.date(2015, 9, 1)
+        rows, "20002", Salutation.MR, "Bob", "Ahrens", alice_unit, datetime.date(2015, 9, 1)
     )
-    dave_unit = _cast_unit("0201900", "Südallee", 1, "1. OG rechts", "2", "54.20")
+    dave_unit = _cast_unit(rows, "0201900", "Südallee", 1, "1. OG rechts", "2", "54.20")
     dave_member = _cast_member(
-        "20003", Salutation.MR, "Dave", "Dietrich", dave_unit, datetime.date(2019, 1, 1)
+        rows, "20003", Salutation.MR, "Dave", "Dietrich", dave_unit, datetime.date(2019, 1, 1)
     )
-    _household(alice_unit, [alice_member, bob_member], datetime.date(2015, 9, 1))
-    _household(dave_unit, [dave_member], datetime.date(2019, 1, 1))
+    _household(rows, alice_unit, [alice_member, bob_member], datetime.date(2015, 9, 1))
+    _household(rows, dave_unit, [dave_member], datetime.date(2019, 1, 1))
+    rows.save()
 
     cast = Cast(
         alice=_member_account(alice_member, "alice@example.org"),
@@ -304,23 +388,24 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     return cast
 
 
-def _cast_unit(number, street, floor, position, rooms, area) -> Unit:
-    unit, _ = Unit.objects.update_or_create(
+def _cast_unit(rows, number, street, floor, position, rooms, area) -> Unit:
+    return rows.update_or_create(
+        Unit,
         number=number,
         defaults={
-            "building": Building.objects.get(street=street, house_number="1"),
+            "building": rows.get(Building, street=street, house_number="1"),
             "floor": floor,
             "position": position,
             "rooms": Decimal(rooms),
             "living_area": Decimal(area),
         },
     )
-    return unit
 
 
-def _cast_member(number, salutation, first, last, unit, joined, voluntary=0) -> Member:
+def _cast_member(rows, number, salutation, first, last, unit, joined, voluntary=0) -> Member:
     building = unit.building
-    member, _ = Member.objects.update_or_create(
+    member = rows.update_or_create(
+        Member,
         member_number=number,
         defaults={
             "salutation": salutation,
@@ -333,13 +418,15 @@ def _cast_member(number, salutation, first, last, unit, joined, voluntary=0) -> 
             "joined_on": joined,
         },
     )
-    Shareholding.objects.update_or_create(
+    rows.update_or_create(
+        Shareholding,
         member=member,
         kind=Shareholding.Kind.REQUIRED,
         defaults={"count": 2, "nominal_value": Decimal("160.00")},
     )
     if voluntary:
-        Shareholding.objects.update_or_create(
+        rows.update_or_create(
+            Shareholding,
             member=member,
             kind=Shareholding.Kind.VOLUNTARY,
             defaults={"count": voluntary, "nominal_value": Decimal("160.00")},
@@ -347,8 +434,9 @@ def _cast_member(number, salutation, first, last, unit, joined, voluntary=0) -> 
     return member
 
 
-def _household(unit: Unit, members: list[Member], start: datetime.date) -> None:
-    contract, _ = Contract.objects.update_or_create(
+def _household(rows, unit: Unit, members: list[Member], start: datetime.date) -> None:
+    contract = rows.update_or_create(
+        Contract,
         number=f"NV-{unit.number}",
         defaults={
             "unit": unit,
@@ -356,4 +444,4 @@ def _household(unit: Unit, members: list[Member], start: datetime.date) -> None:
             "monthly_fee": (unit.living_area * Decimal("7.20")).quantize(Decimal("0.01")),
         },
     )
-    contract.members.set(members)
+    rows.members_set(contract, members)

@@ -618,9 +618,11 @@ TYPES = [
 
 
 def teams_ensure() -> dict[str, Team]:
-    teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAMS}
     hanna = User.objects.filter(email="hanna@example.org").first()
     tom = User.objects.filter(email="tom@example.org").first()
+    if not Team.objects.filter(name__in=TEAMS).exists():
+        return _teams_create(hanna, tom)
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAMS}
     if hanna is not None:
         teams["Technik"].members.add(hanna)
         teams["Hausverwaltung"].members.add(hanna)
@@ -629,6 +631,19 @@ def teams_ensure() -> dict[str, Team]:
         if teams["Technik"].lead_id != tom.pk:
             teams["Technik"].lead = tom
             teams["Technik"].save(update_fields=["lead", "updated_at"])
+    return teams
+
+
+def _teams_create(hanna: User | None, tom: User | None) -> dict[str, Team]:
+    """teams_ensure on a database without the demo teams (every test's cast):
+    the same teams, members and lead in two statements."""
+    teams = {name: Team(name=name, lead=tom if name == "Technik" else None) for name in TEAMS}
+    Team.objects.bulk_create(teams.values())
+    people = [("Technik", hanna), ("Hausverwaltung", hanna), ("Technik", tom)]
+    Membership = Team.members.through
+    Membership.objects.bulk_create(
+        Membership(team=teams[name], user=person) for name, person in people if person is not None
+    )
     return teams
 
 
@@ -644,36 +659,58 @@ PERSONAL = {
 }
 
 
+def _type_values(spec: dict, teams: dict[str, Team]) -> dict:
+    return {
+        "name_de": spec["name"][0],
+        "name_en": spec["name"][1],
+        "help_de": spec["help"][0],
+        "help_en": spec["help"][1],
+        "category": spec["category"],
+        "audience": spec["audience"],
+        "shared_with_household": spec["slug"] not in PERSONAL,
+        "synonyms": ", ".join(spec.get("synonyms", ())),
+        "default_team": teams[spec["team"]],
+        "position": spec["position"],
+        "in_portal": True,
+        "active": True,
+    }
+
+
+def _field_values(field: dict, position: int) -> dict:
+    return {**{k: v for k, v in field.items() if k != "key"}, "position": position}
+
+
 def request_types_ensure(teams: dict[str, Team]) -> list[RequestType]:
+    if not RequestType.objects.filter(slug__in=[spec["slug"] for spec in TYPES]).exists():
+        return _request_types_create(teams)
     result = []
     for spec in TYPES:
         request_type, _ = RequestType.objects.update_or_create(
-            slug=spec["slug"],
-            defaults={
-                "name_de": spec["name"][0],
-                "name_en": spec["name"][1],
-                "help_de": spec["help"][0],
-                "help_en": spec["help"][1],
-                "category": spec["category"],
-                "audience": spec["audience"],
-                "shared_with_household": spec["slug"] not in PERSONAL,
-                "synonyms": ", ".join(spec.get("synonyms", ())),
-                "default_team": teams[spec["team"]],
-                "position": spec["position"],
-                "in_portal": True,
-                "active": True,
-            },
+            slug=spec["slug"], defaults=_type_values(spec, teams)
         )
         keys = []
         for position, field in enumerate(spec["fields"]):
             RequestField.objects.update_or_create(
                 request_type=request_type,
                 key=field["key"],
-                defaults={**{k: v for k, v in field.items() if k != "key"}, "position": position},
+                defaults=_field_values(field, position),
             )
             keys.append(field["key"])
         request_type.fields.exclude(key__in=keys).delete()
         result.append(request_type)
+    return result
+
+
+def _request_types_create(teams: dict[str, Team]) -> list[RequestType]:
+    """request_types_ensure on a database without any demo type (every
+    test's cast): the same types and fields in two statements."""
+    result = [RequestType(slug=spec["slug"], **_type_values(spec, teams)) for spec in TYPES]
+    RequestType.objects.bulk_create(result)
+    RequestField.objects.bulk_create(
+        RequestField(request_type=request_type, key=field["key"], **_field_values(field, position))
+        for request_type, spec in zip(result, TYPES, strict=True)
+        for position, field in enumerate(spec["fields"])
+    )
     return result
 
 
