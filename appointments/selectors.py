@@ -20,7 +20,7 @@ from appointments.models import (
     AvailabilityOverride,
     WeeklyHours,
 )
-from appointments.slots import Availability, Calendar, Rules, Slot, free_slots
+from appointments.slots import Availability, Calendar, Rules, Slot, any_advisor, free_slots
 from cooperative.cache import cooperative_current
 from cooperative.models import ClosingDay
 from core.request_cache import request_cached
@@ -353,3 +353,45 @@ def appointments_for_feed(advisor: Advisor, *, now: datetime.datetime) -> list[A
         .select_related("appointment_type", "member")
         .order_by("starts_at", "pk")
     )
+
+
+def days_and_times(
+    appointment_type: AppointmentType,
+    advisors: Sequence[Advisor],
+    *,
+    day_value: str,
+    exclude: Appointment | None = None,
+    notice: bool = True,
+) -> tuple[dict[datetime.date, list[tuple[datetime.date, int]]], datetime.date | None, list]:
+    """What the choose-a-time pages show (the member's, and staff booking
+    for a caller): the days with free times over the topic's horizon,
+    grouped by week (Monday → [(day, free times)]), the chosen day if it
+    has free times (`day_value`, an ISO date from the address), and that
+    day's free times, each once ("any advisor": whoever is free then)."""
+    today = timezone.localdate()
+    slots = slots_free(
+        appointment_type=appointment_type,
+        advisors=advisors,
+        first_day=today,
+        last_day=today + datetime.timedelta(days=appointment_type.horizon_days),
+        exclude=exclude,
+        notice=notice,
+    )
+    days: dict[datetime.date, int] = {}
+    for slot in slots:
+        day = timezone.localdate(slot.starts)
+        days[day] = days.get(day, 0) + 1
+    try:
+        chosen = datetime.date.fromisoformat(day_value) if day_value else None
+    except ValueError:
+        chosen = None
+    if chosen not in days:
+        chosen = None
+    times = []
+    if chosen is not None:
+        of_day = [slot for slot in slots if timezone.localdate(slot.starts) == chosen]
+        times = [timezone.localtime(starts) for starts, _ids in any_advisor(of_day)]
+    weeks: dict[datetime.date, list[tuple[datetime.date, int]]] = {}
+    for day, count in days.items():
+        weeks.setdefault(day - datetime.timedelta(days=day.weekday()), []).append((day, count))
+    return weeks, chosen, times

@@ -6,9 +6,7 @@ Plain pages and forms (GET for choosing, POST for booking), so every
 step works with the keyboard, a screen reader and without JavaScript; the
 free times are real buttons whose names carry the full date and time."""
 
-import datetime
 import secrets
-from collections import OrderedDict
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +23,6 @@ from appointments.feed import FeedEntry, feed_ics
 from appointments.forms import ConfirmForm, moment_parse
 from appointments.invites import Invite, invite_ics
 from appointments.models import Appointment, token_hash
-from appointments.slots import any_advisor
 from core.decorators import member_required
 from core.links import absolute_url
 from tickets.selectors import get_ticket_for_member, tickets_open_for_member
@@ -59,39 +56,6 @@ def _ticket_from(request, reference: str):
     return get_ticket_for_member(request.user, reference)
 
 
-def _days_and_slots(appointment_type, advisors, *, day_value: str, exclude=None):
-    """The days with free times over the booking horizon, and the chosen
-    day's free times (grouped by time for "any advisor")."""
-    today = timezone.localdate()
-    last = today + datetime.timedelta(days=appointment_type.horizon_days)
-    slots = selectors.slots_free(
-        appointment_type=appointment_type,
-        advisors=advisors,
-        first_day=today,
-        last_day=last,
-        exclude=exclude,
-    )
-    days: OrderedDict[datetime.date, int] = OrderedDict()
-    for slot in slots:
-        day = timezone.localdate(slot.starts)
-        days[day] = days.get(day, 0) + 1
-    try:
-        chosen = datetime.date.fromisoformat(day_value) if day_value else None
-    except ValueError:
-        chosen = None
-    if chosen not in days:
-        chosen = None
-    times = []
-    if chosen is not None:
-        todays = [slot for slot in slots if timezone.localdate(slot.starts) == chosen]
-        times = [timezone.localtime(starts) for starts, _ in any_advisor(todays)]
-    weeks: OrderedDict[datetime.date, list] = OrderedDict()
-    for day, count in days.items():
-        monday = day - datetime.timedelta(days=day.weekday())
-        weeks.setdefault(monday, []).append((day, count))
-    return weeks, chosen, times
-
-
 @member_required
 @require_GET
 def appointment_slots(request, slug):
@@ -101,7 +65,7 @@ def appointment_slots(request, slug):
     advisors = selectors.advisors_for(appointment_type)
     chosen_value = request.GET.get("berater", ANY)
     advisor = selectors.advisor_for_choice(appointment_type, chosen_value)
-    weeks, day, times = _days_and_slots(
+    weeks, day, times = selectors.days_and_times(
         appointment_type, [advisor] if advisor else advisors, day_value=request.GET.get("tag", "")
     )
     return render(
@@ -243,7 +207,7 @@ def _move(request, appointment: Appointment, *, actor, done_url):
             return redirect(request.path)
         messages.success(request, _("The appointment is moved. We have sent you the new time."))
         return redirect(done_url(moved))
-    weeks, day, times = _days_and_slots(
+    weeks, day, times = selectors.days_and_times(
         appointment_type,
         [appointment.advisor],
         day_value=request.GET.get("tag", ""),

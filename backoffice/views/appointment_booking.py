@@ -8,9 +8,7 @@ address is booked all the same: nothing is sent, and the last page tells
 whoever is at the phone to say the time. A time taken meanwhile answers
 409 with the nearest free times, as for members."""
 
-import datetime
 import secrets
-from collections import OrderedDict
 
 from django.contrib import messages
 from django.http import Http404
@@ -21,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from appointments import selectors, services
 from appointments.forms import ConfirmForm, moment_parse
-from appointments.slots import any_advisor
 from audit.services import access_record
 from core.decorators import staff_required
 from members.models import Member
@@ -68,38 +65,6 @@ def book_topics(request, member_number):
     )
 
 
-def _days_and_times(appointment_type, advisors, day_value: str):
-    """The days with free times over the topic's horizon (without the
-    minimum notice: staff book at short notice), and the chosen day's
-    free times (one per time for "any advisor")."""
-    today = timezone.localdate()
-    slots = selectors.slots_free(
-        appointment_type=appointment_type,
-        advisors=advisors,
-        first_day=today,
-        last_day=today + datetime.timedelta(days=appointment_type.horizon_days),
-        notice=False,
-    )
-    days: OrderedDict[datetime.date, int] = OrderedDict()
-    for slot in slots:
-        day = timezone.localdate(slot.starts)
-        days[day] = days.get(day, 0) + 1
-    try:
-        chosen = datetime.date.fromisoformat(day_value) if day_value else None
-    except ValueError:
-        chosen = None
-    if chosen not in days:
-        chosen = None
-    times = []
-    if chosen is not None:
-        of_day = [slot for slot in slots if timezone.localdate(slot.starts) == chosen]
-        times = [timezone.localtime(starts) for starts, _ids in any_advisor(of_day)]
-    weeks: OrderedDict[datetime.date, list] = OrderedDict()
-    for day, count in days.items():
-        weeks.setdefault(day - datetime.timedelta(days=day.weekday()), []).append((day, count))
-    return weeks, chosen, times
-
-
 @staff_required
 @require_GET
 def book_slots(request, member_number, slug):
@@ -107,8 +72,11 @@ def book_slots(request, member_number, slug):
     appointment_type = _topic(slug)
     advisors = selectors.advisors_for(appointment_type)
     advisor = _advisor(advisors, request.GET.get("berater", ANY))
-    weeks, day, times = _days_and_times(
-        appointment_type, [advisor] if advisor else advisors, request.GET.get("tag", "")
+    weeks, day, times = selectors.days_and_times(
+        appointment_type,
+        [advisor] if advisor else advisors,
+        day_value=request.GET.get("tag", ""),
+        notice=False,  # staff book at short notice
     )
     # Not logged: the step before (the topics) and the one after (the
     # confirmation) are; this one shows no more of the member than their
