@@ -42,13 +42,17 @@ def rules_for(appointment_type: AppointmentType, *, notice: bool = True) -> Rule
 
 
 def calendar_current() -> Calendar:
-    """The cooperative's public holidays (its federal state) and closing days."""
+    """The cooperative's public holidays (its federal state), closing days
+    and half days (24 and 31 December, when it closes early then)."""
     cooperative = cooperative_current()
     closed = frozenset(ClosingDay.objects.values_list("date", flat=True))
+    half = cooperative.half_days_close_at
     return Calendar(
         state=cooperative.federal_state or "BE",
         tz=timezone.get_default_timezone_name(),
         closed_days=closed,
+        # The same half days as the SLA's working calendar (routing.sla).
+        short_days={(12, 24): half, (12, 31): half} if half else {},
     )
 
 

@@ -128,6 +128,9 @@ class Calendar:
     tz: str = "Europe/Berlin"
     # company closing days (Betriebsferien, Brückentage)
     closed_days: frozenset[datetime.date] = frozenset()
+    # (month, day) -> the office closes at this time (24 and 31 December in
+    # many cooperatives): no consultation runs past it, whatever the advisor's hours
+    short_days: Mapping[tuple[int, int], datetime.time] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Fail at construction rather than on the booking page.
@@ -148,6 +151,10 @@ class Calendar:
     def is_closed(self, day: datetime.date) -> bool:
         """Whether no consultation takes place on `day` (public holiday or closing day)."""
         return day in self.closed_days or day in holiday_dates(self.state, day.year)
+
+    def closes_at(self, day: datetime.date) -> datetime.time | None:
+        """When the office closes early on `day` (a half day), else None."""
+        return self.short_days.get((day.month, day.day))
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -267,10 +274,10 @@ def free_slots(
     # In UTC: `now + min_notice` in a local zone would add wall-clock time, an hour off
     # across a DST change.
     day = max(first_day, (now.astimezone(_UTC) + rules.min_notice).astimezone(zone).date())
-    days: list[tuple[datetime.date, _Frame | None]] = []
+    days: list[tuple[datetime.date, _Frame | None, datetime.time | None]] = []
     while day <= last:
         if not calendar.is_closed(day):
-            days.append((day, _frame(day, zone)))
+            days.append((day, _frame(day, zone), calendar.closes_at(day)))
         day += _ONE_DAY
     since_midnight: dict[datetime.time, int] = {}
     # Start instant -> local start and end. Advisors share their times of day, so each
@@ -285,7 +292,7 @@ def free_slots(
         advisor_id = advisor.advisor_id
         absent_days = advisor.absent_days
         booked_per_day = advisor.booked_per_day
-        for day, frame in days:
+        for day, frame, closes in days:
             if day in absent_days:
                 continue
             if max_per_day is not None and booked_per_day.get(day, 0) >= max_per_day:
@@ -295,6 +302,11 @@ def free_slots(
             # is 03:30 CEST), so only there is each instant checked for a repeat.
             seen: set[int] | None = set() if frame is None else None
             for range_start, range_end in advisor.ranges(day):
+                if closes is not None:
+                    # A half day: the range ends when the office closes.
+                    range_end = min(range_end, closes)
+                    if range_start >= range_end:
+                        continue
                 if frame is None:
                     start = _ticks(datetime.datetime.combine(day, range_start, tzinfo=zone))
                     end = _ticks(datetime.datetime.combine(day, range_end, tzinfo=zone))

@@ -300,6 +300,20 @@ def test_closing_days_give_nothing():
     assert [slot.starts.date() for slot in found] == [date(2026, 5, 16)]
 
 
+def test_on_the_offices_half_days_no_consultation_runs_past_its_closing():
+    advisor = Availability(1, weekly=every_day(hours("09:00", "11:00"), hours("13:00", "15:00")))
+    calendar = Calendar(short_days={(12, 24): time(12, 0), (12, 31): time(10, 30)})
+    found = slots_for(advisor, date(2026, 12, 23), date(2026, 12, 31), rules=HALF_HOUR,
+                      calendar=calendar)  # fmt: skip
+    by_day: dict[date, list[str]] = {}
+    for slot in found:
+        by_day.setdefault(slot.starts.date(), []).append(slot.starts.strftime("%H:%M"))
+    assert by_day[date(2026, 12, 23)][-1] == "14:30"  # an ordinary day
+    assert by_day[date(2026, 12, 24)] == ["09:00", "09:30", "10:00", "10:30"]  # morning only
+    assert by_day[date(2026, 12, 31)] == ["09:00", "09:30", "10:00"]  # cut inside a range
+    assert date(2026, 12, 25) not in by_day and date(2026, 12, 26) not in by_day  # holidays
+
+
 def test_absent_days_give_nothing_for_that_advisor_only():
     absent = Availability(
         1, weekly=every_day(hours("09:00", "10:00")), absent_days=frozenset({date(2026, 2, 3)})
