@@ -292,6 +292,18 @@ def appointment_book(
         raise BookingError(_("This request cannot be linked to the appointment."))
     by_staff = booked_by.is_staff
     _time_check(appointment_type, starts_at, now, by_staff=by_staff)
+    if not by_staff:
+        # One member cannot book out an advisor's weeks (by mistake, or to
+        # keep others out); staff booking for a caller decide themselves.
+        upcoming = Appointment.objects.upcoming(now=now).filter(member=member).count()
+        if upcoming >= settings.APPOINTMENTS_MAX_UPCOMING:
+            raise BookingError(
+                _(
+                    "You already have %(count)s appointments coming up. Please cancel one "
+                    "you no longer need, or call us."
+                )
+                % {"count": upcoming}
+            )
     if advisor is not None:
         if not Advisor.objects.bookable().filter(pk=advisor.pk, types=appointment_type).exists():
             raise BookingError(_("This advisor does not offer this kind of appointment."))

@@ -294,6 +294,8 @@ MAIL_MAX_BYTES = int(os.environ.get("GENOPORTAL_MAIL_MAX_BYTES", str(25 * 1024 *
 MAIL_REPLY_TO = os.environ.get("GENOPORTAL_MAIL_REPLY_TO", "")
 # Appointments (issue 13): the reminder goes this many hours before.
 APPOINTMENT_REMINDER_HOURS = int(os.environ.get("GENOPORTAL_APPOINTMENT_REMINDER_HOURS", "24"))
+# A member books at most this many appointments ahead (staff for a caller: any).
+APPOINTMENTS_MAX_UPCOMING = int(os.environ.get("GENOPORTAL_APPOINTMENTS_MAX_UPCOMING", "4"))
 
 
 def _mailboxes(value: str) -> list[dict]:

@@ -397,3 +397,27 @@ def test_parallel_double_submits_give_one_booking(cast, advisors, letting):
     assert all(isinstance(r, services.Booked) for r in results), results
     assert len({r.appointment.pk for r in results}) == 1
     assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_member_cannot_book_out_the_advisors_weeks(cast, advisors, letting, settings):
+    settings.APPOINTMENTS_MAX_UPCOMING = 2
+    first = book(cast, letting, advisor=advisors["tom"])
+    book(cast, letting, starts_at=TUESDAY_0830 + datetime.timedelta(hours=1),
+         advisor=advisors["tom"])  # fmt: skip
+    with pytest.raises(BookingError) as refused, translation.override("en"):
+        book(cast, letting, starts_at=TUESDAY_0830 + datetime.timedelta(hours=2),
+             advisor=advisors["tom"])  # fmt: skip
+    assert "already have 2 appointments coming up" in str(refused.value)
+    assert Appointment.objects.count() == 2
+    # Staff booking for her on the phone decide themselves…
+    book(cast, letting, starts_at=TUESDAY_0830 + datetime.timedelta(hours=2),
+         advisor=advisors["tom"], booked_by=cast.tom)  # fmt: skip
+    # …and a cancelled one frees a place.
+    services.appointment_cancel(appointment=first.appointment, actor=None, now=NOW)
+    services.appointment_cancel(
+        appointment=Appointment.objects.filter(booked_by=cast.tom).get(), actor=cast.tom, now=NOW
+    )
+    book(cast, letting, starts_at=TUESDAY_0830 + datetime.timedelta(hours=3),
+         advisor=advisors["tom"])  # fmt: skip
+    assert Appointment.objects.active().filter(member=cast.alice.member).count() == 2
