@@ -304,6 +304,10 @@ class Appointment(TimeStampedModel):
         verbose_name_plural = _("appointments")
         indexes = [
             models.Index(fields=["advisor", "starts_at"], name="appointment_advisor_start"),
+            # The free-slot read and the SQLite overlap trigger look for an
+            # advisor's bookings that end after a moment: without it, every
+            # row of the advisor's years of history was read.
+            models.Index(fields=["advisor", "busy_until"], name="appointment_advisor_busy"),
             models.Index(fields=["member", "starts_at"], name="appointment_member_start"),
         ]
         constraints = [

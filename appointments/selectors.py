@@ -112,8 +112,11 @@ def availability_for(
     per_day: dict[int, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
     if not ignore_busy:
         start, end = _bounds(first_day, last_day)
-        taken = Appointment.objects.active().filter(
-            advisor_id__in=ids, busy_until__gt=start, busy_from__lt=end
+        zone = timezone.get_default_timezone()
+        taken = (
+            Appointment.objects.active()
+            .filter(advisor_id__in=ids, busy_until__gt=start, busy_from__lt=end)
+            .order_by()  # the model's ordering: a sort nothing here needs
         )
         if exclude is not None:
             taken = taken.exclude(pk=exclude.pk)
@@ -122,7 +125,8 @@ def availability_for(
         ):
             busy[advisor_id].append((busy_from, busy_until))
             if kind == Appointment.Kind.APPOINTMENT:
-                per_day[advisor_id][timezone.localdate(starts_at)] += 1
+                # The zone once, not looked up again for every row.
+                per_day[advisor_id][starts_at.astimezone(zone).date()] += 1
     return [
         Availability(
             advisor_id=advisor.pk,
@@ -381,9 +385,10 @@ def days_and_times(
         exclude=exclude,
         notice=notice,
     )
+    # Slots are in the cooperative's zone already: their date is local.
     days: dict[datetime.date, int] = {}
     for slot in slots:
-        day = timezone.localdate(slot.starts)
+        day = slot.starts.date()
         days[day] = days.get(day, 0) + 1
     try:
         chosen = datetime.date.fromisoformat(day_value) if day_value else None
@@ -393,7 +398,7 @@ def days_and_times(
         chosen = None
     times = []
     if chosen is not None:
-        of_day = [slot for slot in slots if timezone.localdate(slot.starts) == chosen]
+        of_day = [slot for slot in slots if slot.starts.date() == chosen]
         times = [timezone.localtime(starts) for starts, _ids in any_advisor(of_day)]
     weeks: dict[datetime.date, list[tuple[datetime.date, int]]] = {}
     for day, count in days.items():
