@@ -224,25 +224,37 @@ def test_an_appointment_about_a_request(alice_client, cast, advisors, letting):
     assert Appointment.objects.get().ticket == repair
 
 
-@pytest.mark.parametrize("name", ["list", "new", "slots", "detail"])
+@pytest.mark.parametrize(
+    "name", ["list", "new", "slots", "detail", "confirm", "cancel", "move", "ics", "link",
+             "link_move"],
+)  # fmt: skip
 def test_appointment_pages_take_a_bounded_number_of_statements(
     alice_client, cast, advisors, letting, name
 ):
     for _ in range(3):
-        services.appointment_book(
+        booked = services.appointment_book(
             member=cast.alice.member,
             appointment_type=letting,
             starts_at=free(letting, advisors)[0].starts,
             booked_by=cast.alice,
             advisor=advisors["tom"],
         )
-    appointment = Appointment.objects.first()
+    appointment = booked.appointment
+    day = timezone.localdate(appointment.starts_at).isoformat()
+    public_id = appointment.public_id
     url = {
         "list": reverse("appointments:list"),
         "new": reverse("appointments:new"),
-        "slots": reverse("appointments:slots", args=[letting.slug])
-        + f"?tag={timezone.localdate(appointment.starts_at).isoformat()}",
+        "slots": reverse("appointments:slots", args=[letting.slug]) + f"?tag={day}",
         "detail": appointment.get_absolute_url(),
+        "confirm": reverse("appointments:confirm", args=[letting.slug])
+        + "?zeit="
+        + free(letting, advisors)[0].starts.isoformat().replace("+", "%2B"),
+        "cancel": reverse("appointments:cancel", args=[public_id]),
+        "move": reverse("appointments:move", args=[public_id]) + f"?tag={day}",
+        "ics": reverse("appointments:ics", args=[public_id]),
+        "link": reverse("appointments:link", args=[booked.link_token]),
+        "link_move": reverse("appointments:link_move", args=[booked.link_token]) + f"?tag={day}",
     }[name]
     statements = measured(alice_client, url)
     assert len(statements) <= MOST, "\n".join(statements)
