@@ -70,6 +70,8 @@ ROLE_PERMISSIONS = {
             ("appointments", "advisor"),
             ("appointments", "weeklyhours"),
             ("appointments", "availabilityoverride"),
+            # Guest apartments and common rooms (issue 13).
+            ("rooms", "room"),
         ]
         for action in ("view", "add", "change", "delete")
     ]

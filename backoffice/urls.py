@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice.views import appointment_booking, appointments, inbox, mail, phone, ticket
+from backoffice.views import appointment_booking, appointments, inbox, mail, phone, rooms, ticket
 
 app_name = "backoffice"
 
@@ -15,6 +15,15 @@ urlpatterns = [
     ),
     # Appointments (issue 13): an advisor's week, one appointment, blocked
     # time, the calendar subscription, booking for a caller.
+    # Guest apartments and common rooms (issue 13, point 8).
+    path("raeume/", rooms.room_bookings, name="room_bookings"),
+    path("raeume/<uuid:public_id>/", rooms.room_booking, name="room_booking"),
+    path(
+        "raeume/<uuid:public_id>/ablehnen/", rooms.room_booking_decline, name="room_booking_decline"
+    ),
+    path(
+        "raeume/<uuid:public_id>/stornieren/", rooms.room_booking_cancel, name="room_booking_cancel"
+    ),
     path("termine/", appointments.appointment_week, name="appointments"),
     path("termine/sperren/", appointments.appointment_block, name="appointment_block"),
     path("termine/kalender/", appointments.appointment_feed, name="appointment_feed"),

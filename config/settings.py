@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "routing",
     "tickets",
     "appointments",
+    "rooms",
     "backoffice",
 ]
 
@@ -296,6 +297,8 @@ MAIL_REPLY_TO = os.environ.get("GENOPORTAL_MAIL_REPLY_TO", "")
 APPOINTMENT_REMINDER_HOURS = int(os.environ.get("GENOPORTAL_APPOINTMENT_REMINDER_HOURS", "24"))
 # A member books at most this many appointments ahead (staff for a caller: any).
 APPOINTMENTS_MAX_UPCOMING = int(os.environ.get("GENOPORTAL_APPOINTMENTS_MAX_UPCOMING", "4"))
+# A member holds at most this many room bookings ahead (staff for a caller: any).
+ROOMS_MAX_UPCOMING = int(os.environ.get("GENOPORTAL_ROOMS_MAX_UPCOMING", "3"))
 
 
 def _mailboxes(value: str) -> list[dict]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("anliegen/", include("tickets.urls")),
     path("termine/", include("appointments.urls")),
+    path("raeume/", include("rooms.urls")),
     path("bearbeitung/", include("backoffice.urls")),
     # Staff log in through the same rate-limited form as members; the admin's
     # own login form would bypass the limits.

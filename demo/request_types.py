@@ -313,7 +313,9 @@ TYPES = [
             "Familie zu Besuch, Ferienwohnung, buchen, reservieren, guest apartment",
             "guest flat, guest room, guests, visitors, visit, overnight, stay",
         ),
-        "name": ("Gästewohnung anfragen", "Guest apartment"),
+        "name": ("Gästewohnung buchen", "Book the guest apartment"),
+        # Members book it online (rooms); staff still log a caller's wish.
+        "books": "gaestewohnung",
         "help": (
             "Für Ihren Besuch – solange die Gästewohnung frei ist.",
             "For your visitors – while the guest apartment is free.",
@@ -673,6 +675,7 @@ def _type_values(spec: dict, teams: dict[str, Team]) -> dict:
         "position": spec["position"],
         "in_portal": True,
         "active": True,
+        "books_online": spec.get("books", ""),
     }
 
 

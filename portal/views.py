@@ -16,6 +16,7 @@ from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
 from members.selectors import member_overview
+from rooms.selectors import bookings_of_member
 from tickets.selectors import tickets_open_for_member
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def member_home(request):
         # The card names how many more there are, so none stays unnoticed.
         "more_tickets": tickets[0].card_total - len(tickets) if tickets else 0,
         "appointments": list(appointments_of_member(member)[:3]),
+        "room_bookings": list(bookings_of_member(member)[:3]),
     }
     return render(request, "portal/member_home.html", context)
 

@@ -1,6 +1,7 @@
 import re
+import threading
 
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 from django.utils.translation import gettext, override
@@ -83,3 +84,25 @@ def database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     user = db["USER"] or "postgres"
     return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def parallel(count: int, work) -> list:
+    """Run work(i) in `count` threads started together; their results or errors."""
+    results: list = [None] * count
+    start = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        try:
+            start.wait()
+            results[i] = work(i)
+        except Exception as error:  # the test looks at each outcome
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results

@@ -42,8 +42,11 @@ from audit.models import AccessLog
 from cooperative.models import Cooperative
 from demo.appointments import appointments_demo_ensure
 from demo.cast import staff_ensure
+from demo.rooms import rooms_demo_ensure
 from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
+from rooms.models import Room, RoomKind
+from rooms.services import room_book, room_span
 from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
 from tests.factories import photo, ticket_create
 from tests.helpers import otp_device, otp_verify
@@ -157,6 +160,24 @@ ROUTES = {
     "appointments:link [not valid]":           (404,  404,  404,  404,  404,  404,  404),
     "appointments:link_move":                  (200,  200,  200,  200,  200,  200,  200),
     "appointments:link_move [not valid]":      (404,  404,  404,  404,  404,  404,  404),
+    # Guest apartments and common rooms (issue 13): the common room is kept
+    # for the residents of alice's estate (dave lives elsewhere).
+    "rooms:list":                              (L,    200,  200,  200,  404,  404,  404),
+    "rooms:room":                              (L,    200,  200,  200,  404,  404,  404),
+    "rooms:room [residents only]":             (L,    200,  200,  404,  404,  404,  404),
+    # Without dates: the room's page with what is missing.
+    "rooms:confirm":                           (L,    400,  400,  400,  404,  404,  404),
+    # Alice's booking is hers alone.
+    "rooms:booking":                           (L,    200,  404,  404,  404,  404,  404),
+    "rooms:cancel":                            (L,    200,  404,  404,  404,  404,  404),
+    # The team looking after the room (Vermietung: not hanna's), team
+    # leads and admins; hanna's own team's room.
+    "backoffice:room_bookings":                (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:room_booking":                 (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:room_booking_decline":         (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:room_booking_cancel":          (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:room_booking [own team]":      (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:room_booking_decline [own team]": (L, 404,  404,  404,  200,  200,  200),
     "backoffice:inbox":                        (L,    404,  404,  404,  200,  200,  200),
     "backoffice:phone_start":                  (L,    404,  404,  404,  200,  200,  200),
     # The as-you-type member search answers htmx only; opened as a link it
@@ -448,6 +469,16 @@ ADMIN = {
         "change":                              (L,    L,    L,    L,    403,  403,  200),
         "object":                              (L,    L,    L,    L,    302,  302,  302),
     },
+    # The guest apartments and common rooms, their prices and rules: the
+    # admins' business (staff confirm bookings in the back office).
+    "rooms.Room": {
+        "changelist":                          (L,    L,    L,    L,    403,  403,  200),
+        "add":                                 (L,    L,    L,    L,    403,  403,  200),
+        "history":                             (L,    L,    L,    L,    403,  403,  200),
+        "delete":                              (L,    L,    L,    L,    403,  403,  200),
+        "change":                              (L,    L,    L,    L,    403,  403,  200),
+        "object":                              (L,    L,    L,    L,    302,  302,  302),
+    },
     "routing.OnCallShift": {
         "changelist":                          (L,    L,    L,    L,    403,  200,  200),
         "add":                                 (L,    L,    L,    L,    403,  200,  200),
@@ -705,6 +736,7 @@ def world(cast, settings, tmp_path) -> World:
         "otp_static.StaticDevice": StaticDevice.objects.get(user=cast.tom).pk,
         "appointments.AppointmentType": letting.pk,
         "appointments.Advisor": advisors["tom"].pk,
+        "rooms.Room": rooms_demo_ensure(cast)["flat"].pk,
     }
 
     mails = {
@@ -835,6 +867,48 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:appointment_cancel [own]": {"public_id": appointments["hanna"].public_id},
             "appointments:feed": {"token": feed_token},
             "appointments:feed [renewed]": {"token": renewed},
+        }
+    )
+
+    # Rooms (issue 13): alice asks for the common room (awaiting
+    # confirmation); a room of hanna's team with one of alice's bookings.
+    rooms = rooms_demo_ensure(cast)
+    saturday = timezone.localdate() + datetime.timedelta(days=30)
+    alice_hall = room_book(
+        room=rooms["hall"],
+        member=alice.member,
+        span=room_span(
+            room=rooms["hall"], day=saturday, start=datetime.time(10), end=datetime.time(12)
+        ),
+        booked_by=alice,
+    )
+    workshop = Room.objects.create(
+        slug="werkstatt",
+        kind=RoomKind.COMMON_ROOM,
+        name_de="Werkstatt",
+        name_en="Workshop",
+        team=Team.objects.get(members=cast.hanna, name="Technik"),
+        needs_confirmation=True,
+        min_notice_hours=0,
+    )
+    alice_workshop = room_book(
+        room=workshop,
+        member=alice.member,
+        span=room_span(room=workshop, day=saturday, start=datetime.time(10), end=datetime.time(12)),
+        booked_by=alice,
+    )
+    arguments.update(
+        {
+            "rooms:room": {"slug": rooms["flat"].slug},
+            "rooms:room [residents only]": {"slug": rooms["hall"].slug},
+            "rooms:confirm": {"slug": rooms["flat"].slug},
+            "rooms:booking": {"public_id": alice_hall.public_id},
+            "rooms:cancel": {"public_id": alice_hall.public_id},
+            "backoffice:room_booking": {"public_id": alice_hall.public_id},
+            "backoffice:room_booking_decline": {"public_id": alice_hall.public_id},
+            "backoffice:room_booking_cancel": {"public_id": alice_hall.public_id},
+            "backoffice:room_booking [own team]": {"public_id": alice_workshop.public_id},
+            "backoffice:room_booking_decline [own team]": {"public_id": alice_workshop.public_id},
         }
     )
 

@@ -7,11 +7,10 @@ they should, tell the member with an invite of the same UID and a higher
 SEQUENCE, and never send anything twice."""
 
 import datetime
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from icalendar import Calendar
 
@@ -22,7 +21,7 @@ from appointments.services import BookingError, SlotTaken, appointment_book
 from demo.appointments import appointments_demo_ensure
 from mail.models import OutboundEmail
 from tests.factories import ticket_create
-from tests.helpers import de
+from tests.helpers import de, parallel
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Monday morning well ahead (Paul's demo holiday lies before it).
@@ -324,31 +323,9 @@ def test_a_cancelled_booking_gets_no_reminder(cast, advisors, letting):
 # Parallel requests, each with its own connection ---------------------------------------------
 
 
-def _parallel(count: int, work) -> list:
-    """Run work(i) in `count` threads started together; their results or errors."""
-    results: list = [None] * count
-    start = threading.Barrier(count)
-
-    def run(i: int) -> None:
-        try:
-            start.wait()
-            results[i] = work(i)
-        except Exception as error:  # the test looks at each outcome
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_twenty_parallel_bookings_of_one_slot_give_exactly_one(cast, advisors, letting):
-    results = _parallel(20, lambda i: book(cast, letting, advisor=advisors["tom"]))
+    results = parallel(20, lambda i: book(cast, letting, advisor=advisors["tom"]))
     booked = [r for r in results if isinstance(r, services.Booked)]
     taken = [r for r in results if isinstance(r, SlotTaken)]
     assert len(booked) == 1 and len(taken) == 19, results
@@ -357,7 +334,7 @@ def test_twenty_parallel_bookings_of_one_slot_give_exactly_one(cast, advisors, l
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_any_advisor_bookings_fill_each_advisor_once(cast, advisors, letting):
-    results = _parallel(8, lambda i: book(cast, letting, starts_at=MONDAY_0830))
+    results = parallel(8, lambda i: book(cast, letting, starts_at=MONDAY_0830))
     booked = [r for r in results if isinstance(r, services.Booked)]
     assert len(booked) == 2, results  # Tom and Paul offer letting on Monday mornings
     assert {b.appointment.advisor_id for b in booked} == {advisors["tom"].pk, advisors["paul"].pk}
@@ -374,7 +351,7 @@ def test_the_daily_maximum_holds_under_parallel_requests(cast, advisors):
     )
     assert len(free) >= 6
     times = [slot.starts for slot in free[:6]]
-    results = _parallel(
+    results = parallel(
         6,
         lambda i: appointment_book(
             member=cast.alice.member,
@@ -391,7 +368,7 @@ def test_the_daily_maximum_holds_under_parallel_requests(cast, advisors):
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_double_submits_give_one_booking(cast, advisors, letting):
-    results = _parallel(
+    results = parallel(
         6, lambda i: book(cast, letting, advisor=advisors["tom"], request_key="same-form")
     )
     assert all(isinstance(r, services.Booked) for r in results), results

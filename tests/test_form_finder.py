@@ -99,14 +99,15 @@ TABLE = [
 ]
 
 FOUND = re.compile(r'<ol class="choice-list" id="found">(.*?)</ol>', re.S)
-LINK = re.compile(r'<a href="/anliegen/neu/([\w-]+)/">')
+# A form's link; the guest apartment's leads to online booking (issue 13).
+LINK = re.compile(r'<a href="(?:/anliegen/neu/([\w-]+)/|/raeume/\?art=(gaestewohnung))">')
 
 
 def _found(response) -> list[str]:
     """The slugs of the "matching forms" list, in the order shown."""
     assert response.status_code == 200
     match = FOUND.search(response.content.decode())
-    return LINK.findall(match.group(1)) if match else []
+    return [form or booked for form, booked in LINK.findall(match.group(1))] if match else []
 
 
 def _general_link(response) -> str:

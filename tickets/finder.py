@@ -280,6 +280,26 @@ def appointment_wanted(query: str) -> bool:
     return bool(words & APPOINTMENT_WORDS) and not words & NOT_A_CONSULTATION
 
 
+# Words of someone who wants to book a room for a gathering (folded, as
+# above): the common rooms are booked online (rooms), not by a request.
+# The guest apartment has its own form, which leads to online booking.
+ROOM_WORDS = frozenset(
+    {"gemeinschaftsraum", "gemeinschaftsraume", "partyraum", "festraum", "feier", "feiern",
+     "geburtstagsfeier", "raum", "raume", "saal", "mieten", "treffen", "versammlungsraum",
+     "room", "rooms", "party", "celebration", "hall"}
+)  # fmt: skip
+
+
+def room_wanted(query: str) -> bool:
+    """Whether the search reads like wanting to book a common room."""
+    plain = fold(query).replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    words = set(re.findall(r"\w+", plain))
+    # "Raum" alone is a repair's room too ("Raum feucht"): only with a
+    # word of gathering, or a common room's own name.
+    gathering = words & (ROOM_WORDS - {"raum", "raume", "room", "rooms", "mieten"})
+    return bool(gathering) or bool(words & {"raum", "raume", "room", "rooms"} and "mieten" in words)
+
+
 def query_clean(raw: str) -> str:
     """The search text as it is searched and carried over: spaces collapsed,
     at most QUERY_MAX characters."""

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -104,6 +105,19 @@ class RequestType(TimeStampedModel):
         default=True,
         help_text=_("Off: only staff can log requests of this type (e.g. from a phone call)."),
     )
+    # Instead of filing a request, members book online (the value is the
+    # kind the room booking pages show, rooms.forms.KIND_SLUGS): the form
+    # list and the form's address lead there.
+    books_online = models.CharField(
+        _("booked online instead"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("gaestewohnung", _("guest apartments")),
+            ("gemeinschaftsraum", _("common rooms")),
+        ],
+        help_text=_("Members are led to online booking instead of this form."),
+    )
     active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("order"), default=100)
 
@@ -122,6 +136,12 @@ class RequestType(TimeStampedModel):
     @property
     def help(self) -> str:
         return localized({"de": self.help_de, "en": self.help_en})
+
+    def portal_url(self) -> str:
+        """Where the member's form list leads: the form, or online booking."""
+        if self.books_online:
+            return f"{reverse('rooms:list')}?art={self.books_online}"
+        return reverse("tickets:form", args=[self.slug])
 
     def snapshot(self) -> list[dict]:
         """The field definitions as plain data, stored on each ticket. Read

@@ -52,6 +52,7 @@ def request_new(request):
             "found": found,
             "general": finder.general_form(types),
             "appointment_offer": bool(query) and finder.appointment_wanted(query),
+            "room_offer": bool(query) and finder.room_wanted(query),
             "query_max": finder.QUERY_MAX,
         },
     )
@@ -74,6 +75,8 @@ def _draft(request, request_type):
 @require_http_methods(["GET", "POST"])
 def request_form(request, slug):
     request_type = get_request_type_for_member(request.user, slug)
+    if request_type.books_online:
+        return redirect(request_type.portal_url())
     draft = _draft(request, request_type)
     kept = list(draft.attachments.all()) if draft else []
     definitions = request_type.snapshot()

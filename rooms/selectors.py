@@ -1,0 +1,164 @@
+"""Reading rooms and their bookings: what a member may book and sees of
+their own bookings, the busy times the calendar and the booking service
+plan with (rooms.plan), and what staff of the room's team see."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.roles import ADMIN, TEAM_LEAD
+from core.request_cache import request_cached
+from members.models import Contract
+from rooms import plan
+from rooms.models import Room, RoomBooking, RoomKind
+from routing.models import Team
+
+
+def rules_for(room: Room) -> plan.Rules:
+    return plan.Rules(
+        by_night=room.by_night,
+        check_in=room.check_in,
+        check_out=room.check_out,
+        opens=room.opens,
+        closes=room.closes,
+        cleaning=datetime.timedelta(minutes=room.cleaning_minutes),
+        min_units=room.min_units,
+        max_units=room.max_units,
+        notice=datetime.timedelta(hours=room.min_notice_hours),
+        horizon=datetime.timedelta(days=room.horizon_days),
+        zone=ZoneInfo(settings.TIME_ZONE),
+    )
+
+
+def member_estate_ids(member, *, on: datetime.date | None = None) -> set[int]:
+    """The estates the member lives in now (current contracts)."""
+    return set(
+        Contract.objects.current(on)
+        .filter(members=member)
+        .values_list("unit__building__estate_id", flat=True)
+    )
+
+
+def rooms_for_member(member, *, kind: str = ""):
+    """The rooms this member can book: active, and for rooms kept for an
+    estate's residents only if the member lives there."""
+    rooms = Room.objects.bookable().select_related("estate")
+    if kind in RoomKind.values:
+        rooms = rooms.filter(kind=kind)
+    estates = member_estate_ids(member)
+    return rooms.filter(Q(residents_only=False) | Q(estate_id__in=estates))
+
+
+def get_room_for_member(member, slug: str) -> Room | None:
+    return rooms_for_member(member).filter(slug=slug).first()
+
+
+def busy_between(
+    room: Room, start: datetime.datetime, end: datetime.datetime, *, exclude: int | None = None
+) -> list[plan.Interval]:
+    """The busy times (cleaning included) of the room's active bookings
+    that reach into [start, end)."""
+    bookings = RoomBooking.objects.active().filter(
+        room=room, busy_until__gt=start, starts_at__lt=end
+    )
+    if exclude is not None:
+        bookings = bookings.exclude(pk=exclude)
+    return list(bookings.values_list("starts_at", "busy_until"))
+
+
+def month_of(room: Room, year: int, month: int, *, now: datetime.datetime):
+    """The availability calendar of one month (weeks of plan.Day)."""
+    rules = rules_for(room)
+    first = datetime.date(year, month, 1)
+    after = (first + datetime.timedelta(days=32)).replace(day=1)
+    # A stay beginning on the month's last day reaches into the next month.
+    reach = datetime.timedelta(days=room.min_units + 1 if room.by_night else 1)
+    busy = busy_between(
+        room,
+        plan.at(first, datetime.time(0), rules.zone),
+        plan.at(after, datetime.time(0), rules.zone) + reach,
+    )
+    return plan.month_plan(rules, year, month, busy, now)
+
+
+def bookings_of_member(member, *, now: datetime.datetime | None = None):
+    """A member's room bookings still to come (held or awaiting staff)."""
+    return RoomBooking.objects.upcoming(now=now).filter(member=member).select_related("room")
+
+
+def booking_by_request_key(member, request_key: str) -> RoomBooking | None:
+    """The booking a confirmation form already made (its hidden key)."""
+    if not request_key:
+        return None
+    return RoomBooking.objects.filter(member=member, request_key=request_key[:64]).first()
+
+
+def get_booking_for_member(member, public_id) -> RoomBooking | None:
+    """One of the member's own bookings (None for anyone else's: 404)."""
+    return (
+        RoomBooking.objects.filter(member=member, public_id=public_id)
+        .select_related("room", "member")
+        .first()
+    )
+
+
+# Staff ---------------------------------------------------------------------------------
+#
+# A room's bookings are seen and confirmed by the team that looks after it
+# (members and lead); team leads and admins see every room's.
+
+
+def sees_every_room(user) -> bool:
+    if not user.is_staff:
+        return False
+    if user.is_superuser:
+        return True
+    return request_cached(
+        ("sees_every_room", user.pk),
+        lambda: user.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
+    )
+
+
+def rooms_for_staff(user):
+    if not user.is_staff:
+        return Room.objects.none()
+    rooms = Room.objects.select_related("team")
+    if not sees_every_room(user):
+        rooms = rooms.filter(team__in=Team.objects.with_member(user))
+    return rooms
+
+
+def bookings_for_staff(user, *, room: Room | None = None, now: datetime.datetime | None = None):
+    """Bookings this person looks after that are still to come or await a
+    decision: awaiting confirmation first, then by date."""
+    now = now or timezone.now()
+    bookings = RoomBooking.objects.filter(room__in=rooms_for_staff(user), ends_at__gt=now).exclude(
+        status__in=[RoomBooking.Status.CANCELLED, RoomBooking.Status.DECLINED]
+    )
+    if room is not None:
+        bookings = bookings.filter(room=room)
+    return bookings.select_related("room", "member").order_by("-status", "starts_at")
+
+
+def pending_count_for_staff(user) -> int:
+    return RoomBooking.objects.filter(
+        room__in=rooms_for_staff(user), status=RoomBooking.Status.REQUESTED
+    ).count()
+
+
+def get_booking_for_staff(user, public_id) -> RoomBooking:
+    """A booking of a room this person looks after; 404 otherwise."""
+    if not user.is_staff:
+        raise Http404
+    booking = (
+        RoomBooking.objects.filter(public_id=public_id, room__in=rooms_for_staff(user))
+        .select_related("room", "member__user", "booked_by", "decided_by", "cancelled_by")
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
