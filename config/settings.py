@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tickets",
     "appointments",
     "backoffice",
+    "api",
 ]
 
 MIDDLEWARE = [
