@@ -76,6 +76,14 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
+@api.exception_handler(HttpError)
+def refused(request, exc):
+    # Ninja's own 400 is the one for a body that is not JSON, in English;
+    # the API's other refusals (the CSRF check) carry their message.
+    detail = _("The data sent is not valid JSON.") if exc.status_code == 400 else str(exc)
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
     return api.create_response(
