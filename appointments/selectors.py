@@ -189,6 +189,19 @@ def get_appointment_for_member(member, public_id) -> Appointment | None:
     )
 
 
+def get_appointment_by_request_key(member, request_key: str) -> Appointment | None:
+    """The member's booking made with this request key, if any: a request
+    sent again (a retry after a lost answer) gets the booking it made, even
+    when the topic can no longer be booked since."""
+    if not request_key:
+        return None
+    return (
+        Appointment.objects.filter(member=member, request_key=request_key)
+        .select_related("appointment_type", "advisor__user", "ticket")
+        .first()
+    )
+
+
 def get_appointment_by_link(token_hash: str) -> Appointment | None:
     """The booking a link in an e-mail names, while the link lives: until
     the appointment starts and only while it is booked."""

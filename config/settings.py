@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "appointments",
     "rooms",
     "backoffice",
+    "api",
 ]
 
 MIDDLEWARE = [

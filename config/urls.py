@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.views import admin_login_redirect
+from api.main import api
 
 admin.site.site_header = _("genoportal administration")
 admin.site.site_title = _("genoportal")
@@ -15,6 +16,8 @@ urlpatterns = [
     path("termine/", include("appointments.urls")),
     path("raeume/", include("rooms.urls")),
     path("bearbeitung/", include("backoffice.urls")),
+    # The JSON face (Django Ninja): the member's appointments, OpenAPI at openapi.json.
+    path("api/v1/", api.urls),
     # Staff log in through the same rate-limited form as members; the admin's
     # own login form would bypass the limits.
     path("verwaltung/login/", admin_login_redirect),

@@ -178,6 +178,21 @@ ROUTES = {
     "backoffice:room_booking_cancel":          (L,    404,  404,  404,  404,  200,  200),
     "backoffice:room_booking [own team]":      (L,    404,  404,  404,  200,  200,  200),
     "backoffice:room_booking_decline [own team]": (L, 404,  404,  404,  200,  200,  200),
+    # The JSON API (/api/v1/): the member pages' rules as JSON. Without a
+    # login 401 (a client gets no login page); staff 404, as on the pages.
+    "api:topics":                              (401,  200,  200,  200,  404,  404,  404),
+    "api:slots":                               (401,  200,  200,  200,  404,  404,  404),
+    "api:appointments":                        (401,  200,  200,  200,  404,  404,  404),
+    # The same address as the list: GET lists, POST books.
+    "api:appointment_book":                    (401,  200,  200,  200,  404,  404,  404),
+    # Alice's booking is hers alone, not her household's.
+    "api:appointment":                         (401,  200,  404,  404,  404,  404,  404),
+    # POST only: the method is refused before anyone or anything is looked up.
+    "api:appointment_cancel":                  (405,  405,  405,  405,  405,  405,  405),
+    # The OpenAPI document describes the endpoints, nobody's data: public.
+    "api:openapi-json":                        (200,  200,  200,  200,  200,  200,  200),
+    # Ninja's root address only names where the API lives.
+    "api:api-root":                            (404,  404,  404,  404,  404,  404,  404),
     "backoffice:inbox":                        (L,    404,  404,  404,  200,  200,  200),
     "backoffice:phone_start":                  (L,    404,  404,  404,  200,  200,  200),
     # The as-you-type member search answers htmx only; opened as a link it
@@ -815,6 +830,9 @@ def world(cast, settings, tmp_path) -> World:
         "appointments:link [not valid]": {"token": booking.link_token[:-4] + "abcd"},
         "appointments:link_move": {"token": booking.link_token},
         "appointments:link_move [not valid]": {"token": "x" * 43},
+        "api:slots": {"slug": letting.slug},
+        "api:appointment": {"public_id": booking.appointment.public_id},
+        "api:appointment_cancel": {"public_id": booking.appointment.public_id},
         "backoffice:mail_detail": {"email_id": mails["bank"]},
         "backoffice:mail_detail [own team]": {"email_id": mails["repair"]},
         "backoffice:mail_detail [unfiled]": {"email_id": mails["unfiled"]},
