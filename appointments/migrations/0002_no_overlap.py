@@ -15,51 +15,23 @@ format), which orders like time."""
 
 from django.db import migrations
 
-POSTGRESQL = [
-    "CREATE EXTENSION IF NOT EXISTS btree_gist",
-    """ALTER TABLE appointments_appointment ADD CONSTRAINT appointment_no_overlap
-       EXCLUDE USING gist (advisor_id WITH =, tstzrange(busy_from, busy_until, '[)') WITH &&)
-       WHERE (status <> 'cancelled')""",
-]
-POSTGRESQL_BACK = [
-    "ALTER TABLE appointments_appointment DROP CONSTRAINT appointment_no_overlap",
-]
+from core.overlap import no_overlap
 
-_OVERLAP = """SELECT RAISE(ABORT, 'appointment_no_overlap') WHERE EXISTS (
-    SELECT 1 FROM appointments_appointment other
-    WHERE other.advisor_id = NEW.advisor_id AND other.status <> 'cancelled'
-      AND other.busy_from < NEW.busy_until AND NEW.busy_from < other.busy_until
-      {self})"""
-SQLITE = [
-    f"""CREATE TRIGGER appointment_no_overlap_insert
-        BEFORE INSERT ON appointments_appointment
-        WHEN NEW.status <> 'cancelled'
-        BEGIN {_OVERLAP.format(self="")}; END""",
-    f"""CREATE TRIGGER appointment_no_overlap_update
-        BEFORE UPDATE OF advisor_id, busy_from, busy_until, status ON appointments_appointment
-        WHEN NEW.status <> 'cancelled'
-        BEGIN {_OVERLAP.format(self="AND other.id <> NEW.id")}; END""",
-]
-SQLITE_BACK = [
-    "DROP TRIGGER appointment_no_overlap_insert",
-    "DROP TRIGGER appointment_no_overlap_update",
-]
-
-
-def _run(statements: dict[str, list[str]]):
-    def run(apps, schema_editor):
-        for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-
-    return run
+NO_OVERLAP = no_overlap(
+    table="appointments_appointment",
+    name="appointment_no_overlap",
+    key="advisor_id",
+    start="busy_from",
+    end="busy_until",
+    holding="{row}status <> 'cancelled'",
+    watched="advisor_id, busy_from, busy_until, status",
+)
+# By these names for bench/appointments_db.py (it remakes the triggers).
+POSTGRESQL, POSTGRESQL_BACK = NO_OVERLAP.postgresql, NO_OVERLAP.postgresql_back
+SQLITE, SQLITE_BACK = NO_OVERLAP.sqlite, NO_OVERLAP.sqlite_back
 
 
 class Migration(migrations.Migration):
     dependencies = [("appointments", "0001_initial")]
 
-    operations = [
-        migrations.RunPython(
-            _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
-            _run({"postgresql": POSTGRESQL_BACK, "sqlite": SQLITE_BACK}),
-        ),
-    ]
+    operations = [NO_OVERLAP.operation()]

@@ -11,51 +11,22 @@ overlap. A violation is an IntegrityError that rooms.services turns into
 
 from django.db import migrations
 
-POSTGRESQL = [
-    "CREATE EXTENSION IF NOT EXISTS btree_gist",
-    """ALTER TABLE rooms_roombooking ADD CONSTRAINT room_booking_no_overlap
-       EXCLUDE USING gist (room_id WITH =, tstzrange(starts_at, busy_until, '[)') WITH &&)
-       WHERE (status IN ('requested', 'confirmed'))""",
-]
-POSTGRESQL_BACK = [
-    "ALTER TABLE rooms_roombooking DROP CONSTRAINT room_booking_no_overlap",
-]
+from core.overlap import no_overlap
 
-_OVERLAP = """SELECT RAISE(ABORT, 'room_booking_no_overlap') WHERE EXISTS (
-    SELECT 1 FROM rooms_roombooking other
-    WHERE other.room_id = NEW.room_id AND other.status IN ('requested', 'confirmed')
-      AND other.starts_at < NEW.busy_until AND NEW.starts_at < other.busy_until
-      {self})"""
-SQLITE = [
-    f"""CREATE TRIGGER room_booking_no_overlap_insert
-        BEFORE INSERT ON rooms_roombooking
-        WHEN NEW.status IN ('requested', 'confirmed')
-        BEGIN {_OVERLAP.format(self="")}; END""",
-    f"""CREATE TRIGGER room_booking_no_overlap_update
-        BEFORE UPDATE OF room_id, starts_at, busy_until, status ON rooms_roombooking
-        WHEN NEW.status IN ('requested', 'confirmed')
-        BEGIN {_OVERLAP.format(self="AND other.id <> NEW.id")}; END""",
-]
-SQLITE_BACK = [
-    "DROP TRIGGER room_booking_no_overlap_insert",
-    "DROP TRIGGER room_booking_no_overlap_update",
-]
-
-
-def _run(statements: dict[str, list[str]]):
-    def run(apps, schema_editor):
-        for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-
-    return run
+NO_OVERLAP = no_overlap(
+    table="rooms_roombooking",
+    name="room_booking_no_overlap",
+    key="room_id",
+    start="starts_at",
+    end="busy_until",
+    holding="{row}status IN ('requested', 'confirmed')",
+    watched="room_id, starts_at, busy_until, status",
+)
+POSTGRESQL, POSTGRESQL_BACK = NO_OVERLAP.postgresql, NO_OVERLAP.postgresql_back
+SQLITE, SQLITE_BACK = NO_OVERLAP.sqlite, NO_OVERLAP.sqlite_back
 
 
 class Migration(migrations.Migration):
     dependencies = [("rooms", "0001_initial")]
 
-    operations = [
-        migrations.RunPython(
-            _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
-            _run({"postgresql": POSTGRESQL_BACK, "sqlite": SQLITE_BACK}),
-        ),
-    ]
+    operations = [NO_OVERLAP.operation()]
