@@ -1,6 +1,15 @@
 from django.urls import path
 
-from backoffice.views import appointment_booking, appointments, inbox, mail, phone, rooms, ticket
+from backoffice.views import (
+    appointment_booking,
+    appointments,
+    inbox,
+    mail,
+    phone,
+    room_booking,
+    rooms,
+    ticket,
+)
 
 app_name = "backoffice"
 
@@ -17,6 +26,18 @@ urlpatterns = [
     # time, the calendar subscription, booking for a caller.
     # Guest apartments and common rooms (issue 13, point 8).
     path("raeume/", rooms.room_bookings, name="room_bookings"),
+    path("raeume/buchen/<str:member_number>/", room_booking.book_rooms, name="room_book"),
+    path(
+        "raeume/buchen/<str:member_number>/<slug:slug>/",
+        room_booking.book_room,
+        name="room_book_room",
+    ),
+    path(
+        "raeume/buchen/<str:member_number>/<slug:slug>/bestaetigen/",
+        room_booking.book_confirm,
+        name="room_book_confirm",
+    ),
+    path("raeume/gebucht/<uuid:public_id>/", room_booking.booked, name="room_booked"),
     path("raeume/<uuid:public_id>/", rooms.room_booking, name="room_booking"),
     path(
         "raeume/<uuid:public_id>/ablehnen/", rooms.room_booking_decline, name="room_booking_decline"

@@ -18,7 +18,7 @@ from rooms.models import Room, RoomBooking, RoomKind
 from routing.models import Team
 
 
-def rules_for(room: Room) -> plan.Rules:
+def rules_for(room: Room, *, notice: bool = True) -> plan.Rules:
     return plan.Rules(
         by_night=room.by_night,
         check_in=room.check_in,
@@ -28,7 +28,7 @@ def rules_for(room: Room) -> plan.Rules:
         cleaning=datetime.timedelta(minutes=room.cleaning_minutes),
         min_units=room.min_units,
         max_units=room.max_units,
-        notice=datetime.timedelta(hours=room.min_notice_hours),
+        notice=datetime.timedelta(hours=room.min_notice_hours if notice else 0),
         horizon=datetime.timedelta(days=room.horizon_days),
         zone=ZoneInfo(settings.TIME_ZONE),
     )
@@ -70,9 +70,9 @@ def busy_between(
     return list(bookings.values_list("starts_at", "busy_until"))
 
 
-def month_of(room: Room, year: int, month: int, *, now: datetime.datetime):
+def month_of(room: Room, year: int, month: int, *, now: datetime.datetime, notice: bool = True):
     """The availability calendar of one month (weeks of plan.Day)."""
-    rules = rules_for(room)
+    rules = rules_for(room, notice=notice)
     first = datetime.date(year, month, 1)
     after = (first + datetime.timedelta(days=32)).replace(day=1)
     # A stay beginning on the month's last day reaches into the next month.
@@ -83,6 +83,38 @@ def month_of(room: Room, year: int, month: int, *, now: datetime.datetime):
         plan.at(after, datetime.time(0), rules.zone) + reach,
     )
     return plan.month_plan(rules, year, month, busy, now)
+
+
+def month_shown(value: str, form, *, now: datetime.datetime) -> datetime.date:
+    """The month a calendar shows: asked for ("YYYY-MM"), else the month of
+    the date chosen in `form`, else this one; never before this month."""
+    this_month = timezone.localtime(now).date().replace(day=1)
+    try:
+        month = datetime.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        month = None
+    if month is None and form is not None and form.is_bound and form.is_valid():
+        chosen = form.cleaned_data.get("anreise") or form.cleaned_data.get("tag")
+        month = chosen.replace(day=1) if chosen else None
+    return max(month or this_month, this_month)
+
+
+def calendar_context(
+    room: Room, month: datetime.date, *, now: datetime.datetime, notice: bool = True
+) -> dict:
+    """What rooms/_calendar.html shows: the month's days and the months
+    before and after it that can be booked."""
+    today = timezone.localdate(now)
+    last = today + datetime.timedelta(days=room.horizon_days)
+    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    return {
+        "month": month,
+        "weeks": month_of(room, month.year, month.month, now=now, notice=notice),
+        "previous_month": previous if previous >= today.replace(day=1) else None,
+        "next_month": next_month if next_month <= last else None,
+        "today": today,
+    }
 
 
 def bookings_of_member(member, *, now: datetime.datetime | None = None):
@@ -121,6 +153,31 @@ def sees_every_room(user) -> bool:
         ("sees_every_room", user.pk),
         lambda: user.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
     )
+
+
+def looks_after(user, room: Room) -> bool:
+    """Whether this person confirms the room's bookings: its team's
+    members and lead, team leads and admins."""
+    if not user.is_staff:
+        return False
+    return sees_every_room(user) or Team.objects.with_member(user).filter(pk=room.team_id).exists()
+
+
+def get_booking_booked_for_staff(user, public_id) -> RoomBooking:
+    """A booking this person made for a caller, or one of a room they
+    look after; 404 otherwise."""
+    if not user.is_staff:
+        raise Http404
+    booking = (
+        RoomBooking.objects.filter(
+            Q(booked_by=user) | Q(room__in=rooms_for_staff(user)), public_id=public_id
+        )
+        .select_related("room", "member__user")
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
 
 
 def rooms_for_staff(user):

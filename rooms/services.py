@@ -129,11 +129,14 @@ class Quote:
     price: object  # Decimal: nights or hours times the price, plus the fee
 
 
-def room_quote(*, room: Room, span: plan.Span, now: datetime.datetime | None = None) -> Quote:
+def room_quote(
+    *, room: Room, span: plan.Span, now: datetime.datetime | None = None, notice: bool = True
+) -> Quote:
     """Whether `span` can be booked now (RoomBookingError otherwise) and
-    what it costs: what the confirmation page shows."""
+    what it costs: what the confirmation page shows. `notice` off for
+    staff booking for a caller (they arrange the key at short notice)."""
     now = now or timezone.now()
-    rules = selectors.rules_for(room)
+    rules = selectors.rules_for(room, notice=notice)
     busy = selectors.busy_between(room, span.starts, span.busy_until)
     try:
         plan.bookable(rules, span, busy, now)
@@ -213,9 +216,12 @@ def room_book(
             return again
     by_staff = booked_by.is_staff
     _check_member(room, member, persons, by_staff=by_staff, now=now)
+    # Staff who look after the room decide as they book for a caller;
+    # anyone else's booking waits for them like a member's.
+    decides = room.needs_confirmation and selectors.looks_after(booked_by, room)
     status = (
         RoomBooking.Status.REQUESTED
-        if room.needs_confirmation and not by_staff
+        if room.needs_confirmation and not decides
         else RoomBooking.Status.CONFIRMED
     )
     try:
@@ -227,7 +233,7 @@ def room_book(
                 again = RoomBooking.objects.filter(member=member, request_key=request_key).first()
                 if again is not None:
                     return again
-            quote = room_quote(room=room, span=span, now=now)
+            quote = room_quote(room=room, span=span, now=now, notice=not by_staff)
             booking = RoomBooking.objects.create(
                 room=room,
                 member=member,
@@ -241,8 +247,8 @@ def room_book(
                 purpose=purpose.strip()[:PURPOSE_MAX],
                 note=note.strip()[:NOTE_MAX],
                 status=status,
-                decided_by=booked_by if by_staff and room.needs_confirmation else None,
-                decided_at=now if by_staff and room.needs_confirmation else None,
+                decided_by=booked_by if decides else None,
+                decided_at=now if decides else None,
                 request_key=request_key,
             )
             _notify(

@@ -1,7 +1,6 @@
 """The member's side of room booking: the rooms, a room's calendar and
 booking form, the confirmation with the price, their bookings."""
 
-import datetime
 import secrets
 
 from django.contrib import messages
@@ -34,41 +33,13 @@ def room_list(request):
     )
 
 
-def _month(request, form: WhenForm | None, now: datetime.datetime) -> datetime.date:
-    """The month the calendar shows: asked for, else the chosen date's,
-    else this one; never before this month."""
-    this_month = timezone.localtime(now).date().replace(day=1)
-    value = request.GET.get("monat", "")
-    try:
-        month = datetime.date.fromisoformat(f"{value}-01")
-    except ValueError:
-        month = None
-    if month is None and form is not None and form.is_bound and form.is_valid():
-        chosen = form.cleaned_data.get("anreise") or form.cleaned_data.get("tag")
-        month = chosen.replace(day=1) if chosen else None
-    return max(month or this_month, this_month)
-
-
 def _room_page(request, room, form: WhenForm, *, status: int = 200):
     now = timezone.now()
-    month = _month(request, form, now)
-    last = (timezone.localtime(now) + datetime.timedelta(days=room.horizon_days)).date()
-    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
-    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    month = selectors.month_shown(request.GET.get("monat", ""), form, now=now)
     return render(
         request,
         "rooms/room.html",
-        {
-            "room": room,
-            "form": form,
-            "month": month,
-            "weeks": selectors.month_of(room, month.year, month.month, now=now),
-            "previous_month": previous
-            if previous >= timezone.localdate(now).replace(day=1)
-            else None,
-            "next_month": next_month if next_month <= last else None,
-            "today": timezone.localdate(now),
-        },
+        {"room": room, "form": form, **selectors.calendar_context(room, month, now=now)},
         status=status,
     )
 

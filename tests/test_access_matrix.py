@@ -176,6 +176,13 @@ ROUTES = {
     "backoffice:room_booking":                 (L,    404,  404,  404,  404,  200,  200),
     "backoffice:room_booking_decline":         (L,    404,  404,  404,  404,  200,  200),
     "backoffice:room_booking_cancel":          (L,    404,  404,  404,  404,  200,  200),
+    # Booking for a caller from the phone log: any staff member, for
+    # alice (the hall: her estate's residents only).
+    "backoffice:room_book":                    (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:room_book_room":               (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:room_book_confirm":            (L,    404,  404,  404,  400,  400,  400),
+    # What to tell the caller: who booked it, or the room's team.
+    "backoffice:room_booked":                  (L,    404,  404,  404,  200,  200,  200),
     "backoffice:room_booking [own team]":      (L,    404,  404,  404,  200,  200,  200),
     "backoffice:room_booking_decline [own team]": (L, 404,  404,  404,  200,  200,  200),
     # The JSON API (/api/v1/): the member pages' rules as JSON. Without a
@@ -925,6 +932,16 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:room_booking": {"public_id": alice_hall.public_id},
             "backoffice:room_booking_decline": {"public_id": alice_hall.public_id},
             "backoffice:room_booking_cancel": {"public_id": alice_hall.public_id},
+            "backoffice:room_book": {"member_number": alice.member.member_number},
+            "backoffice:room_book_room": {
+                "member_number": alice.member.member_number,
+                "slug": rooms["hall"].slug,
+            },
+            "backoffice:room_book_confirm": {
+                "member_number": alice.member.member_number,
+                "slug": rooms["hall"].slug,
+            },
+            "backoffice:room_booked": {"public_id": alice_workshop.public_id},
             "backoffice:room_booking [own team]": {"public_id": alice_workshop.public_id},
             "backoffice:room_booking_decline [own team]": {"public_id": alice_workshop.public_id},
         }

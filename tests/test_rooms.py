@@ -434,3 +434,80 @@ def test_each_room_page_needs_few_statements(cast, rooms, name):
     statements = measured(client, url)
     assert len(statements) <= MOST, "\n".join(statements)
     assert not repeated(statements), repeated(statements)
+
+
+# Booking for a caller ---------------------------------------------------------------------
+
+
+def test_staff_book_for_a_caller_inside_the_notice_and_tell_them_what_to_say(cast, flat):
+    Room.objects.filter(pk=flat.pk).update(min_notice_hours=96)  # members: four days ahead
+    staff = Client()
+    staff.force_login(cast.hanna)
+    number = cast.alice.member.member_number
+    when = {"anreise": _future(2).isoformat(), "abreise": _future(3).isoformat(), "personen": "2"}
+    member = Client()
+    member.force_login(cast.alice)
+    assert member.get(reverse("rooms:confirm", args=[flat.slug]), when).status_code == 400
+    url = reverse("backoffice:room_book_confirm", args=[number, flat.slug])
+    page = staff.get(url, when)
+    assert page.status_code == 200, page.content.decode()[:2000]
+    key = re.search(r'name="request_key" value="([^"]+)"', page.content.decode()).group(1)
+    response = staff.post(url, {**when, "request_key": key})
+    booking = RoomBooking.objects.get()
+    assert response["Location"] == reverse("backoffice:room_booked", args=[booking.public_id])
+    assert (booking.member, booking.booked_by, booking.status) == (
+        cast.alice.member,
+        cast.hanna,
+        RoomBooking.Status.CONFIRMED,
+    )
+    told = staff.get(response["Location"]).content.decode()
+    assert cast.alice.email in told
+    # Had someone else booked it, hanna (not in the room's team) would not see it.
+    booking.booked_by = cast.tom
+    booking.save(update_fields=["booked_by"])
+    assert staff.get(response["Location"]).status_code == 404
+
+
+def test_a_caller_booking_waits_for_the_rooms_team_unless_staff_look_after_it(cast, hall):
+    def book(user, day):
+        span = room_span(room=hall, day=_future(day), start=T(14), end=T(18))
+        return room_book(room=hall, member=cast.alice.member, span=span, booked_by=user)
+
+    assert book(cast.hanna, 10).status == RoomBooking.Status.REQUESTED  # not in Vermietung
+    hall.team.members.add(cast.hanna)
+    confirmed = book(cast.hanna, 11)
+    assert (confirmed.status, confirmed.decided_by) == (RoomBooking.Status.CONFIRMED, cast.hanna)
+
+
+def test_staff_cannot_book_a_residents_only_room_for_someone_living_elsewhere(cast, hall):
+    staff = Client()
+    staff.force_login(cast.hanna)
+    number = cast.dave.member.member_number
+    assert (
+        staff.get(reverse("backoffice:room_book_room", args=[number, hall.slug])).status_code == 404
+    )
+    listing = staff.get(reverse("backoffice:room_book", args=[number])).content.decode()
+    assert hall.name not in listing
+
+
+@pytest.mark.parametrize("name", ["rooms", "room", "confirm", "booked"])
+def test_each_caller_booking_page_needs_few_statements(cast, rooms, name):
+    flat = rooms["flat"]
+    for days in (5, 9, 20):
+        stay(cast, flat, arrival=_future(days), departure=_future(days + 2), user=cast.dave,
+             now=timezone.now())  # fmt: skip
+    staff = Client()
+    staff.force_login(cast.hanna)
+    number = cast.alice.member.member_number
+    booking = stay(cast, flat, arrival=_future(40), departure=_future(41), booked_by=cast.hanna,
+                   now=timezone.now())  # fmt: skip
+    when = f"?anreise={_future(30).isoformat()}&abreise={_future(32).isoformat()}&personen=2"
+    url = {
+        "rooms": reverse("backoffice:room_book", args=[number]),
+        "room": reverse("backoffice:room_book_room", args=[number, flat.slug]),
+        "confirm": reverse("backoffice:room_book_confirm", args=[number, flat.slug]) + when,
+        "booked": reverse("backoffice:room_booked", args=[booking.public_id]),
+    }[name]
+    statements = measured(staff, url)
+    assert len(statements) <= MOST, "\n".join(statements)
+    assert not repeated(statements), repeated(statements)
