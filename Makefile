@@ -69,6 +69,7 @@ bench: messages
 	$(BIN)/python bench/decide.py
 	$(BIN)/python bench/appointment_slots.py
 	$(BIN)/python bench/appointments_db.py
+	$(BIN)/python bench/rooms.py
 	$(BIN)/python bench/member_pages.py
 	$(BIN)/python bench/mail_ingest.py
 	for scale in $(BENCH_SCALES); do $(BIN)/python bench/rig.py --scale $$scale || exit 1; done
