@@ -42,7 +42,7 @@ d. rooms.services.room_book, --bookings real bookings one after another
    hours), each found free beforehand: bookings per second, SQL
    statements of one of each kind;
 e. the staff list GET /bearbeitung/raeume/ as tom (team lead: every
-   room's upcoming bookings).
+   room's upcoming bookings, awaiting confirmation first, 50 a page).
 
 Pages must not run more than --statements SQL statements (12). Prints a
 table and writes the figures as JSON to var/bench/rooms-<vendor>.json

@@ -6,7 +6,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -198,13 +198,8 @@ def bookings_for_staff(user, *, room: Room | None = None, now: datetime.datetime
     )
     if room is not None:
         bookings = bookings.filter(room=room)
-    return bookings.select_related("room", "member").order_by("-status", "starts_at")
-
-
-def pending_count_for_staff(user) -> int:
-    return RoomBooking.objects.filter(
-        room__in=rooms_for_staff(user), status=RoomBooking.Status.REQUESTED
-    ).count()
+    waiting_first = Case(When(status=RoomBooking.Status.REQUESTED, then=0), default=1)
+    return bookings.select_related("room", "member").order_by(waiting_first, "starts_at", "pk")
 
 
 def get_booking_for_staff(user, public_id) -> RoomBooking:

@@ -65,5 +65,5 @@ def test_the_rooms_benchmark_runs(tmp_path):
     assert rows["a_month_flat"]["statements"] == rows["a_month_common"]["statements"] == 1
     assert rows["d_room_book"]["failed"] == 0
     assert rows["d_room_book"]["runs"] == 4
-    # The staff list shows every upcoming booking the seeding made (and those booked).
-    assert rows["e_staff_list"]["shown"] == rows["e_staff_list"]["upcoming"] > 0
+    # The staff list's first page: 50 of the upcoming bookings (or all of fewer).
+    assert rows["e_staff_list"]["shown"] == min(50, rows["e_staff_list"]["upcoming"]) > 0

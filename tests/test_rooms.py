@@ -511,3 +511,22 @@ def test_each_caller_booking_page_needs_few_statements(cast, rooms, name):
     statements = measured(staff, url)
     assert len(statements) <= MOST, "\n".join(statements)
     assert not repeated(statements), repeated(statements)
+
+
+def test_the_staff_list_shows_those_awaiting_confirmation_first_fifty_a_page(cast, rooms):
+    flat, hall = rooms["flat"], rooms["hall"]
+    for days in range(2, 62):
+        stay(cast, flat, arrival=_future(days), departure=_future(days + 1), user=cast.dave,
+             booked_by=cast.tom, now=timezone.now())  # fmt: skip
+    waiting = room_book(
+        room=hall, member=cast.alice.member, booked_by=cast.alice,
+        span=room_span(room=hall, day=_future(80), start=T(14), end=T(18)),
+    )  # fmt: skip
+    staff = Client()
+    staff.force_login(cast.hanna)
+    hall.team.members.add(cast.hanna)
+    first = staff.get(reverse("backoffice:room_bookings")).content.decode()
+    rows = re.findall(r'href="/bearbeitung/raeume/([0-9a-f-]+)/"', first)
+    assert len(rows) == 50 and rows[0] == str(waiting.public_id)
+    second = staff.get(reverse("backoffice:room_bookings"), {"seite": "2"}).content.decode()
+    assert len(re.findall(r'href="/bearbeitung/raeume/([0-9a-f-]+)/"', second)) == 11

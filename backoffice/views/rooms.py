@@ -5,6 +5,7 @@ cancel. Team leads and admins see every room's. rooms.selectors answers
 404 for a booking of a room the person does not look after."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,21 +23,24 @@ def _subject(booking: RoomBooking) -> str:
     return f"{_('Room booking')} {local:%Y-%m-%d} {booking.public_id}"
 
 
+# A page of bookings: a busy guest apartment has hundreds ahead.
+PAGE_SIZE = 50
+
+
 @staff_required
 @require_GET
 def room_bookings(request):
+    """The bookings of the rooms this person looks after, those awaiting
+    confirmation first, then by date, a page at a time."""
     rooms = list(selectors.rooms_for_staff(request.user))
     chosen = next((room for room in rooms if room.slug == request.GET.get("raum")), None)
-    bookings = list(selectors.bookings_for_staff(request.user, room=chosen))
+    page = Paginator(selectors.bookings_for_staff(request.user, room=chosen), PAGE_SIZE).get_page(
+        request.GET.get("seite")
+    )
     return render(
         request,
         "backoffice/rooms/list.html",
-        {
-            "rooms": rooms,
-            "chosen": chosen,
-            "waiting": [b for b in bookings if b.status == RoomBooking.Status.REQUESTED],
-            "confirmed": [b for b in bookings if b.status == RoomBooking.Status.CONFIRMED],
-        },
+        {"rooms": rooms, "chosen": chosen, "page": page},
     )
 
 
