@@ -87,15 +87,28 @@ def month_of(room: Room, year: int, month: int, *, now: datetime.datetime, notic
 
 def month_shown(value: str, form, *, now: datetime.datetime) -> datetime.date:
     """The month a calendar shows: asked for ("YYYY-MM"), else the month of
-    the date chosen in `form`, else this one; never before this month."""
+    the date chosen (or prefilled) in `form`, else this one; never before
+    this month."""
     this_month = timezone.localtime(now).date().replace(day=1)
     try:
         month = datetime.date.fromisoformat(f"{value}-01")
     except ValueError:
         month = None
-    if month is None and form is not None and form.is_bound and form.is_valid():
-        chosen = form.cleaned_data.get("anreise") or form.cleaned_data.get("tag")
+    if month is None and form is not None and form.is_bound:
+        # The fields that are valid even when the stay is not (taken, too
+        # short, departure first): the calendar shows the month asked for.
+        form.is_valid()
+        cleaned = getattr(form, "cleaned_data", {})
+        chosen = cleaned.get("anreise") or cleaned.get("tag")
         month = chosen.replace(day=1) if chosen else None
+    if month is None and form is not None and not form.is_bound:
+        # A day picked in the calendar (prefilled): stay in its month.
+        for name in ("anreise", "tag"):
+            try:
+                month = datetime.date.fromisoformat(str(form.initial.get(name, ""))).replace(day=1)
+            except ValueError:
+                continue
+            break
     return max(month or this_month, this_month)
 
 
