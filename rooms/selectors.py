@@ -70,19 +70,32 @@ def busy_between(
     return list(bookings.values_list("starts_at", "busy_until"))
 
 
-def month_of(room: Room, year: int, month: int, *, now: datetime.datetime, notice: bool = True):
-    """The availability calendar of one month (weeks of plan.Day)."""
+def _month_after(first: datetime.date) -> datetime.date:
+    return (first + datetime.timedelta(days=32)).replace(day=1)
+
+
+def months_of(
+    room: Room, first: datetime.date, count: int, *, now: datetime.datetime, notice: bool = True
+) -> list[tuple[datetime.date, list]]:
+    """The availability calendar of `count` months from the month of
+    `first`: (first day, weeks of plan.Day) each, from one query."""
     rules = rules_for(room, notice=notice)
-    first = datetime.date(year, month, 1)
-    after = (first + datetime.timedelta(days=32)).replace(day=1)
-    # A stay beginning on the month's last day reaches into the next month.
+    starts = [first.replace(day=1)]
+    while len(starts) < count:
+        starts.append(_month_after(starts[-1]))
+    # A stay beginning on the last day reaches into the month after.
     reach = datetime.timedelta(days=room.min_units + 1 if room.by_night else 1)
     busy = busy_between(
         room,
-        plan.at(first, datetime.time(0), rules.zone),
-        plan.at(after, datetime.time(0), rules.zone) + reach,
+        plan.at(starts[0], datetime.time(0), rules.zone),
+        plan.at(_month_after(starts[-1]), datetime.time(0), rules.zone) + reach,
     )
-    return plan.month_plan(rules, year, month, busy, now)
+    return [(start, plan.month_plan(rules, start.year, start.month, busy, now)) for start in starts]
+
+
+def month_of(room: Room, year: int, month: int, *, now: datetime.datetime, notice: bool = True):
+    """The availability calendar of one month (weeks of plan.Day)."""
+    return months_of(room, datetime.date(year, month, 1), 1, now=now, notice=notice)[0][1]
 
 
 def month_shown(value: str, form, *, now: datetime.datetime) -> datetime.date:
@@ -115,17 +128,17 @@ def month_shown(value: str, form, *, now: datetime.datetime) -> datetime.date:
 def calendar_context(
     room: Room, month: datetime.date, *, now: datetime.datetime, notice: bool = True
 ) -> dict:
-    """What rooms/_calendar.html shows: the month's days and the months
-    before and after it that can be booked."""
+    """What rooms/_calendar.html shows: two months from `month` (at the end
+    of a month the first alone would offer hardly a day), and the months
+    before and after that can be booked."""
     today = timezone.localdate(now)
     last = today + datetime.timedelta(days=room.horizon_days)
-    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+    following = _month_after(month)
     previous = (month - datetime.timedelta(days=1)).replace(day=1)
     return {
-        "month": month,
-        "weeks": month_of(room, month.year, month.month, now=now, notice=notice),
+        "months": months_of(room, month, 2 if following <= last else 1, now=now, notice=notice),
         "previous_month": previous if previous >= today.replace(day=1) else None,
-        "next_month": next_month if next_month <= last else None,
+        "next_month": following if following <= last else None,
         "today": today,
     }
 

@@ -210,7 +210,7 @@ def test_nights_taken_meanwhile_answer_409_with_the_calendar(page, live_server, 
     assert focused(page, "[data-error-summary]")
     # The calendar of that month: the arrival day is booked now, no link.
     date = page.locator(".month__date", has_text=re.compile(rf"^{arrival.day}$"))
-    cell = page.locator("table.month td", has=date)
+    cell = page.locator("table.month").first.locator("td", has=date)  # the month shown first
     assert "month__day--taken" in cell.get_attribute("class")
     assert de("booked") in cell.inner_text()
     assert page.locator(f"table.month a[href*='anreise={arrival.isoformat()}']").count() == 0
