@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from rooms.models import Room
 from rooms.services import NOTE_MAX, PURPOSE_MAX
@@ -36,7 +37,6 @@ class WhenForm(forms.Form):
     def __init__(self, *args, room: Room, **kwargs):
         super().__init__(*args, **kwargs)
         self.room = room
-        # More persons than the room takes: rooms.services says so.
         self.fields["personen"].widget.attrs.update({"min": 1, "max": room.capacity})
         if room.by_night:
             for name in ("tag", "von", "bis"):
@@ -51,6 +51,19 @@ class WhenForm(forms.Form):
             self.fields["bis"].required = True
             self.fields["von"].choices = _hour_choices(room, ends=False)
             self.fields["bis"].choices = _hour_choices(room, ends=True)
+
+    def clean_personen(self):
+        persons = self.cleaned_data["personen"]
+        if persons > self.room.capacity:
+            raise ValidationError(
+                ngettext(
+                    "This room is for at most %(count)s person.",
+                    "This room is for at most %(count)s persons.",
+                    self.room.capacity,
+                )
+                % {"count": self.room.capacity}
+            )
+        return persons
 
     @staticmethod
     def _time(value: str) -> datetime.time | None:

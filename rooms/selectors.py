@@ -133,6 +133,8 @@ def calendar_context(
     before and after that can be booked."""
     today = timezone.localdate(now)
     last = today + datetime.timedelta(days=room.horizon_days)
+    # Not past the horizon: a hand-made ?monat=2099-01 shows the last month.
+    month = min(month, last.replace(day=1))
     following = _month_after(month)
     previous = (month - datetime.timedelta(days=1)).replace(day=1)
     return {

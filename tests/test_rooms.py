@@ -530,3 +530,16 @@ def test_the_staff_list_shows_those_awaiting_confirmation_first_fifty_a_page(cas
     assert len(rows) == 50 and rows[0] == str(waiting.public_id)
     second = staff.get(reverse("backoffice:room_bookings"), {"seite": "2"}).content.decode()
     assert len(re.findall(r'href="/bearbeitung/raeume/([0-9a-f-]+)/"', second)) == 11
+
+
+def test_too_many_persons_are_refused_before_the_price_and_a_far_month_is_the_last(
+    alice_client, flat
+):
+    when = {"anreise": _future(20).isoformat(), "abreise": _future(21).isoformat(), "personen": "9"}
+    response = alice_client.get(reverse("rooms:confirm", args=[flat.slug]), when)
+    assert response.status_code == 400
+    assert "höchstens 4 Personen" in response.content.decode()
+    page = alice_client.get(reverse("rooms:room", args=[flat.slug]), {"monat": "2099-01"})
+    last = timezone.localdate() + datetime.timedelta(days=flat.horizon_days)
+    assert f"{last.year}" in page.content.decode()
+    assert page.context["months"][0][0] == last.replace(day=1)
