@@ -49,6 +49,7 @@ def rooms_demo_ensure(cast: Cast, *, now: datetime.datetime | None = None) -> di
             "horizon_days": 365,
             "cancel_cutoff_hours": 48,
             "needs_confirmation": False,
+            "position": 10,
         },
     )
     hall, _ = Room.objects.update_or_create(
@@ -77,6 +78,7 @@ def rooms_demo_ensure(cast: Cast, *, now: datetime.datetime | None = None) -> di
             "horizon_days": 180,
             "cancel_cutoff_hours": 72,
             "needs_confirmation": True,
+            "position": 20,
         },
     )
     if not RoomBooking.objects.exists():

@@ -100,7 +100,7 @@ class Room(TimeStampedModel):
     objects = RoomQuerySet.as_manager()
 
     class Meta:
-        ordering = ["kind", "position", "name_de"]
+        ordering = ["position", "name_de"]
         verbose_name = _("bookable room")
         verbose_name_plural = _("bookable rooms")
         constraints = [
