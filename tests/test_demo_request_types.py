@@ -34,7 +34,9 @@ def test_the_demo_has_14_complete_types_and_reruns_cleanly(cast):
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
-@pytest.mark.parametrize("slug", [t["slug"] for t in TYPES])
+# The guest apartment is booked online (tests/test_rooms.py: its form
+# leads to the booking pages); staff still log a caller's wish with it.
+@pytest.mark.parametrize("slug", [t["slug"] for t in TYPES if not t.get("books")])
 def test_a_member_files_each_demo_form(client, cast, slug, language):
     client.force_login(cast.alice)
     client.post("/sprache/", {"language": language, "next": "/"})
