@@ -121,6 +121,20 @@ def _free_for(advisor, appointment_type, starts_at, now, *, by_staff, exclude=No
     return any(slot.starts == starts_at for slot in slots)
 
 
+def _free_at(appointment_type, advisors, starts_at, now, *, by_staff) -> set[int]:
+    """The ids of the advisors free at `starts_at` (one read for all)."""
+    day = timezone.localdate(starts_at)
+    slots = selectors.slots_free(
+        appointment_type=appointment_type,
+        advisors=advisors,
+        first_day=day,
+        last_day=day,
+        now=now,
+        notice=not by_staff,
+    )
+    return {slot.advisor_id for slot in slots if slot.starts == starts_at}
+
+
 def _nearest(appointment_type, advisors, starts_at, now, *, by_staff, exclude=None) -> list[Slot]:
     day = timezone.localdate(starts_at)
     slots = selectors.slots_free(
@@ -314,7 +328,13 @@ def appointment_book(
         appointment_type, candidates, starts_at, now, by_staff=by_staff
     ):
         raise BookingError(_("This time is not offered. Please choose one of the free times."))
-    for candidate in candidates:
+    trying = candidates
+    if advisor is None:
+        # "Any advisor": one read tells who is free then; only they are
+        # tried, in fair turns (each is checked again under its lock).
+        free = _free_at(appointment_type, candidates, starts_at, now, by_staff=by_staff)
+        trying = [candidate for candidate in candidates if candidate.pk in free]
+    for candidate in trying:
         try:
             booked = _book_with(
                 candidate,
