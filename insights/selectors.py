@@ -1,0 +1,255 @@
+"""The dashboard's figures (issue 14), each computed by the database:
+counts, conditional counts, percentiles (core.stats) — never by loading
+tickets into Python. A figure is plain data (rows of label, values and
+the inbox filters that list exactly the tickets behind it).
+
+The period is local dates in the cooperative's zone, both days included.
+Incoming, timings, SLA, reopens and ratings are about the requests
+received in the period; the backlog is what is open now."""
+
+import datetime
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q
+from django.db.models.functions import TruncDate
+
+from appointments.models import Appointment
+from core.stats import Percentile, Seconds
+from tickets.models import FINISHED, OPEN, Channel, Ticket, TicketEvent, overdue_condition
+
+HOUR = 3600.0
+# Age buckets of the backlog: (key, youngest day, oldest day or None).
+AGE_BUCKETS = (("0_2", 0, 2), ("3_7", 3, 7), ("8_30", 8, 30), ("31", 31, None))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard looks at: a period of local dates and,
+    optionally, one estate and one team."""
+
+    first_day: datetime.date
+    last_day: datetime.date
+    estate_id: int | None = None
+    team_id: int | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(settings.TIME_ZONE)
+
+    @property
+    def start(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first_day, datetime.time(), self.zone)
+
+    @property
+    def end(self) -> datetime.datetime:
+        after = self.last_day + datetime.timedelta(days=1)
+        return datetime.datetime.combine(after, datetime.time(), self.zone)
+
+    def days(self) -> list[datetime.date]:
+        count = (self.last_day - self.first_day).days + 1
+        return [self.first_day + datetime.timedelta(days=n) for n in range(count)]
+
+    def inbox_filters(self, *, received: bool = True) -> dict[str, str]:
+        """The inbox's filters for this scope (received in the period)."""
+        filters = {"view": "all"}
+        if received:
+            filters.update(
+                {
+                    "received_from": self.first_day.isoformat(),
+                    "received_to": self.last_day.isoformat(),
+                }
+            )
+        if self.estate_id:
+            filters["estate"] = str(self.estate_id)
+        if self.team_id:
+            filters["team"] = str(self.team_id)
+        return filters
+
+
+def _scoped(tickets, scope: Scope):
+    if scope.estate_id:
+        tickets = tickets.filter(unit__building__estate_id=scope.estate_id)
+    if scope.team_id:
+        tickets = tickets.filter(team_id=scope.team_id)
+    return tickets
+
+
+def received(scope: Scope):
+    """The requests received in the period (merged duplicates included:
+    they were work that came in)."""
+    return _scoped(
+        Ticket.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end), scope
+    )
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    values: dict = field(default_factory=dict)
+    filters: dict = field(default_factory=dict)
+
+
+DIMENSIONS = {
+    # dimension: (group-by field, label field, inbox filter name)
+    "request_type": ("request_type_id", "request_type__name_de", "request_type"),
+    "channel": ("channel", None, "channel"),
+    "estate": ("unit__building__estate_id", "unit__building__estate__name", "estate"),
+    "team": ("team_id", "team__name", "team"),
+}
+
+
+def incoming_by(scope: Scope, dimension: str, *, english: bool = False) -> list[Row]:
+    """Requests received per request type, channel, estate or team, most
+    first."""
+    key, label, name = DIMENSIONS[dimension]
+    if dimension == "request_type" and english:
+        label = "request_type__name_en"
+    fields = [key] + ([label] if label else [])
+    channels = dict(Channel.choices)
+    rows = []
+    for values in received(scope).order_by().values(*fields).annotate(count=Count("pk")):
+        group = values[key]
+        text = channels.get(group, group) if dimension == "channel" else values.get(label)
+        filters = scope.inbox_filters()
+        if group is not None:
+            filters[name] = str(group)
+        rows.append(
+            Row(
+                str(group) if group is not None else "",
+                str(text or ""),
+                {"count": values["count"]},
+                filters,
+            )
+        )
+    return sorted(rows, key=lambda row: (-row.values["count"], row.label))
+
+
+def incoming_per_day(scope: Scope) -> list[tuple[datetime.date, int]]:
+    """Requests received on each day of the period (days without any: 0)."""
+    counts = dict(
+        received(scope)
+        .order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=scope.zone))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    return [(day, counts.get(day, 0)) for day in scope.days()]
+
+
+def backlog(scope: Scope, *, by: str, now: datetime.datetime) -> list[Row]:
+    """Open requests now per team or handler ("team" / "assignee"), by age
+    (days since received) and how many are overdue."""
+    key, label = {
+        "team": ("team_id", "team__name"),
+        "assignee": ("assignee_id", "assignee__last_name"),
+    }[by]
+    counts = {"total": Count("pk"), "overdue": Count("pk", filter=overdue_condition(now))}
+    for bucket, youngest, oldest in AGE_BUCKETS:
+        condition = Q(created_at__lte=now - datetime.timedelta(days=youngest))
+        if oldest is not None:
+            condition &= Q(created_at__gt=now - datetime.timedelta(days=oldest + 1))
+        counts[bucket] = Count("pk", filter=condition)
+    names = ["assignee__first_name"] if by == "assignee" else []
+    tickets = _scoped(Ticket.objects.filter(status__in=OPEN), scope).order_by()
+    rows = []
+    for values in tickets.values(key, label, *names).annotate(**counts):
+        group = values[key]
+        text = " ".join(filter(None, [values.get("assignee__first_name"), values[label]]))
+        filters = {**scope.inbox_filters(received=False), "state": "open"}
+        filters[by] = str(group) if group is not None else "none"
+        rows.append(Row(str(group or ""), text, {name: values[name] for name in counts}, filters))
+    return sorted(rows, key=lambda row: (-row.values["total"], row.label))
+
+
+def timings(scope: Scope, *, by: str, english: bool = False) -> list[Row]:
+    """First response and resolution times (hours, calendar time: median
+    and 90th percentile) and SLA attainment of the requests received in the
+    period, per team or request type."""
+    key, label = {
+        "team": ("team_id", "team__name"),
+        "request_type": (
+            "request_type_id",
+            "request_type__name_en" if english else "request_type__name_de",
+        ),
+    }[by]
+    response = Seconds(F("first_response_at"), F("created_at"))
+    resolution = Seconds(F("resolved_at"), F("created_at"))
+    with_sla = Q(sla_policy__isnull=False)
+    breached = Q(breached_at__isnull=False) | Q(first_response_breached_at__isnull=False)
+    figures = (
+        received(scope)
+        .order_by()
+        .values(key, label)
+        .annotate(
+            count=Count("pk"),
+            response_median=Percentile(response, 0.5),
+            response_p90=Percentile(response, 0.9),
+            resolution_median=Percentile(resolution, 0.5),
+            resolution_p90=Percentile(resolution, 0.9),
+            with_sla=Count("pk", filter=with_sla),
+            breached=Count("pk", filter=with_sla & breached),
+        )
+    )
+    rows = []
+    for values in figures:
+        group = values[key]
+        numbers = {
+            name: (values[name] / HOUR if values[name] is not None else None)
+            for name in ("response_median", "response_p90", "resolution_median", "resolution_p90")
+        }
+        numbers["count"] = values["count"]
+        numbers["with_sla"] = values["with_sla"]
+        numbers["breached"] = values["breached"]
+        numbers["attainment"] = (
+            (values["with_sla"] - values["breached"]) / values["with_sla"]
+            if values["with_sla"]
+            else None
+        )
+        filters = scope.inbox_filters()
+        filters[by] = str(group) if group is not None else "none"
+        rows.append(Row(str(group or ""), str(values[label] or ""), numbers, filters))
+    return sorted(rows, key=lambda row: (-row.values["count"], row.label))
+
+
+def reopened_and_rated(scope: Scope) -> dict:
+    """Of the requests received in the period: how many were finished,
+    how many of those a member reopened, and the ratings given."""
+    reopened = TicketEvent.objects.filter(
+        ticket=OuterRef("pk"),
+        kind=TicketEvent.Kind.STATUS,
+        data__from__in=list(FINISHED),
+        data__to__in=list(OPEN),
+    )
+    figures = received(scope).aggregate(
+        finished=Count("pk", filter=Q(resolved_at__isnull=False)),
+        reopened=Count("pk", filter=Q(Exists(reopened))),
+        rated=Count("pk", filter=Q(rating__isnull=False)),
+        rating_average=Avg("rating"),
+        **{f"rating_{n}": Count("pk", filter=Q(rating=n)) for n in range(1, 6)},
+    )
+    figures["reopen_rate"] = (
+        figures["reopened"] / figures["finished"] if figures["finished"] else None
+    )
+    return figures
+
+
+def appointments_use(scope: Scope) -> dict:
+    """Appointments in the period (by their time): booked, held, missed,
+    cancelled. Advisors belong to no team or estate: the scope's period
+    applies, its estate and team do not."""
+    appointments = Appointment.objects.filter(
+        kind=Appointment.Kind.APPOINTMENT, starts_at__gte=scope.start, starts_at__lt=scope.end
+    )
+    figures = appointments.aggregate(
+        booked=Count("pk", filter=~Q(status=Appointment.Status.CANCELLED)),
+        attended=Count("pk", filter=Q(status=Appointment.Status.ATTENDED)),
+        no_show=Count("pk", filter=Q(status=Appointment.Status.NO_SHOW)),
+        cancelled=Count("pk", filter=Q(status=Appointment.Status.CANCELLED)),
+    )
+    outcome = figures["attended"] + figures["no_show"]
+    figures["no_show_rate"] = figures["no_show"] / outcome if outcome else None
+    return figures
