@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tickets",
     "appointments",
     "rooms",
+    "notices",
     "backoffice",
     "api",
 ]
