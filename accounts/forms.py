@@ -204,6 +204,13 @@ class ContactForm(forms.Form):
         choices=settings.LANGUAGES,
         widget=forms.RadioSelect,
     )
+    notices_by_email = forms.BooleanField(
+        label=_("Send me notices for my building by e-mail too"),
+        required=False,
+        help_text=_(
+            "e.g. a heating outage or a water shut-off; you always find them in the portal."
+        ),
+    )
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()

@@ -71,6 +71,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # Notices (Aushänge) for the member's building by e-mail too: asked for
+    # on the contact details page, off until then.
+    notices_by_email = models.BooleanField(_("notices for my building by e-mail"), default=False)
     is_staff = models.BooleanField(
         _("staff"), default=False, help_text=_("Office staff: may use the back office.")
     )

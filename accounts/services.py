@@ -301,9 +301,15 @@ def email_change_confirm(*, user: User, token: str) -> str:
     return user.email
 
 
-def contact_update(*, user: User, phone: str, language: str) -> None:
-    """Phone and language take effect at once (no confirmation needed)."""
+def contact_update(
+    *, user: User, phone: str, language: str, notices_by_email: bool | None = None
+) -> None:
+    """Phone, language and notices by e-mail take effect at once (no
+    confirmation needed)."""
     with transaction.atomic():
+        if notices_by_email is not None and notices_by_email != user.notices_by_email:
+            user.notices_by_email = notices_by_email
+            user.save(update_fields=["notices_by_email"])
         if user.member_id:
             Member.objects.filter(pk=user.member_id).update(
                 phone=phone.strip(), updated_at=timezone.now()

@@ -416,13 +416,19 @@ def activation_confirm(request, token):
 def contact_edit(request):
     member = request.user.member
     form = ContactForm(
-        request.POST or None, initial={"phone": member.phone, "language": request.user.language}
+        request.POST or None,
+        initial={
+            "phone": member.phone,
+            "language": request.user.language,
+            "notices_by_email": request.user.notices_by_email,
+        },
     )
     if request.method == "POST" and form.is_valid():
         services.contact_update(
             user=request.user,
             phone=form.cleaned_data["phone"],
             language=form.cleaned_data["language"],
+            notices_by_email=form.cleaned_data["notices_by_email"],
         )
         messages.success(request, _("Your contact details have been saved."))
         return redirect("portal:member_home")

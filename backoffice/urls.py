@@ -5,6 +5,7 @@ from backoffice.views import (
     appointments,
     inbox,
     mail,
+    notices,
     phone,
     room_booking,
     rooms,
@@ -44,6 +45,21 @@ urlpatterns = [
     ),
     path(
         "raeume/<uuid:public_id>/stornieren/", rooms.room_booking_cancel, name="room_booking_cancel"
+    ),
+    # Notices to residents (issue 14, point 5).
+    path("aushaenge/", notices.notice_list, name="notices"),
+    path("aushaenge/neu/", notices.notice_new, name="notice_new"),
+    path("aushaenge/<uuid:public_id>/", notices.notice_detail, name="notice"),
+    path("aushaenge/<uuid:public_id>/bearbeiten/", notices.notice_edit, name="notice_edit"),
+    path(
+        "aushaenge/<uuid:public_id>/veroeffentlichen/",
+        notices.notice_publish,
+        name="notice_publish",
+    ),
+    path(
+        "aushaenge/<uuid:public_id>/zurueckziehen/",
+        notices.notice_withdraw,
+        name="notice_withdraw",
     ),
     path("termine/", appointments.appointment_week, name="appointments"),
     path("termine/sperren/", appointments.appointment_block, name="appointment_block"),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "appointments",
     "rooms",
     "insights",
+    "notices",
     "backoffice",
     "api",
 ]

@@ -1,12 +1,14 @@
+import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, F, Prefetch, Q, Subquery, Value, When, prefetch_related_objects
 from django.utils import timezone
 
 from cooperative.models import Building, Unit
 from core.folding import Digits, SearchText
+from core.request_cache import request_cached
 from core.text import fold
 from members.models import Contract, ContractMember, Member, Shareholding
 
@@ -26,17 +28,42 @@ class MemberOverview:
     contracts: list[ContractView]
 
 
+@dataclass(frozen=True)
+class Residence:
+    """A current contract of the member (unit, building and estate loaded)
+    and the day the member is on it: the day they joined a running
+    contract, else its start."""
+
+    contract: Contract
+    since: datetime.date
+
+
+def residences(member: Member) -> list[Residence]:
+    """Where the member lives today. Read once per request
+    (core.request_cache): Mein Bereich, the household's requests
+    (tickets.models.household_places) and the notices for the member's
+    buildings all start from the same few rows."""
+    return request_cached(("residences", member.pk), lambda: _residences(member))
+
+
+def _residences(member: Member) -> list[Residence]:
+    rows = (
+        ContractMember.objects.filter(member=member, contract__in=Contract.objects.current())
+        .select_related("contract__unit__building__estate")
+        .order_by("contract__start", "contract__number")
+    )
+    return [
+        Residence(contract=row.contract, since=row.joined or row.contract.start) for row in rows
+    ]
+
+
 def member_overview(member: Member) -> MemberOverview:
     """The membership part of "Mein Bereich", in a fixed number of queries."""
     shareholdings = list(member.shareholdings.all())
-    contracts = (
-        Contract.objects.current()
-        .filter(members=member)
-        .select_related("unit__building__estate")
-        .prefetch_related(
-            Prefetch("members", queryset=Member.objects.exclude(pk=member.pk), to_attr="others")
-        )
-        .order_by("start")
+    contracts = [residence.contract for residence in residences(member)]
+    prefetch_related_objects(
+        contracts,
+        Prefetch("members", queryset=Member.objects.exclude(pk=member.pk), to_attr="others"),
     )
     return MemberOverview(
         member=member,

@@ -16,6 +16,7 @@ from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
 from members.selectors import member_overview
+from notices.selectors import notices_for_member
 from rooms.selectors import bookings_of_member
 from tickets.selectors import tickets_open_for_member
 
@@ -35,11 +36,13 @@ def home(request):
 @member_required
 @require_GET
 def member_home(request):
-    """Mein Bereich: membership, shares, contracts and household from the
-    member records, and the latest open requests."""
+    """Mein Bereich: the notices for the member's building first, then
+    membership, shares, contracts and household from the member records,
+    and the latest open requests."""
     member = request.user.member
     tickets = tickets_open_for_member(member, limit=5, user=request.user)
     context = {
+        "notices": notices_for_member(member, recent=False).current,
         "overview": member_overview(member),
         "open_tickets": tickets,
         # The card names how many more there are, so none stays unnoticed.

@@ -45,6 +45,8 @@ from demo.cast import staff_ensure
 from demo.rooms import rooms_demo_ensure
 from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
+from notices.models import NoticeKind
+from notices.services import NoticeContent, notice_draft_save, notice_publish
 from rooms.models import Room, RoomKind
 from rooms.services import room_book, room_span
 from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
@@ -185,6 +187,20 @@ ROUTES = {
     "backoffice:room_booked":                  (L,    404,  404,  404,  200,  200,  200),
     "backoffice:room_booking [own team]":      (L,    404,  404,  404,  200,  200,  200),
     "backoffice:room_booking_decline [own team]": (L, 404,  404,  404,  200,  200,  200),
+    # Notices (issue 14, point 5): members read those for their building;
+    # every staff member sees all and writes drafts; the estate's property
+    # manager (hanna for alice's estate, not dave's), team leads and
+    # admins publish and withdraw; a published notice is not edited.
+    "notices:list":                            (L,    200,  200,  200,  404,  404,  404),
+    "backoffice:notices":                      (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:notice_new":                   (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:notice":                       (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:notice_edit":                  (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:notice_edit [published]":      (L,    404,  404,  404,  302,  302,  302),
+    "backoffice:notice_publish":               (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:notice_publish [other estate]": (L,   404,  404,  404,  302,  200,  200),
+    "backoffice:notice_withdraw":              (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:notice_withdraw [other estate]": (L,  404,  404,  404,  302,  200,  200),
     # The JSON API (/api/v1/): the member pages' rules as JSON. Without a
     # login 401 (a client gets no login page); staff 404, as on the pages.
     "api:topics":                              (401,  200,  200,  200,  404,  404,  404),
@@ -944,6 +960,37 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:room_booked": {"public_id": alice_workshop.public_id},
             "backoffice:room_booking [own team]": {"public_id": alice_workshop.public_id},
             "backoffice:room_booking_decline [own team]": {"public_id": alice_workshop.public_id},
+        }
+    )
+
+    # Notices (issue 14): a draft and a published one for alice's building
+    # (hanna's estate), the same for dave's (tom's).
+    def notice(member, *, published: bool):
+        building = Contract.objects.current().get(members=member).unit.building
+        content = NoticeContent(
+            kind=NoticeKind.WATER,
+            title_de="Wasser wird abgestellt",
+            text_de="Am Dienstag von 8 bis 12 Uhr.",
+            buildings=[building],
+            valid_from=timezone.now(),
+            valid_until=timezone.now() + datetime.timedelta(days=2),
+        )
+        if published:
+            return notice_publish(actor=cast.tom, content=content)
+        return notice_draft_save(actor=cast.hanna, content=content)
+
+    draft, out = notice(alice.member, published=False), notice(alice.member, published=True)
+    draft_south = notice(cast.dave.member, published=False)
+    out_south = notice(cast.dave.member, published=True)
+    arguments.update(
+        {
+            "backoffice:notice": {"public_id": draft.public_id},
+            "backoffice:notice_edit": {"public_id": draft.public_id},
+            "backoffice:notice_edit [published]": {"public_id": out.public_id},
+            "backoffice:notice_publish": {"public_id": draft.public_id},
+            "backoffice:notice_publish [other estate]": {"public_id": draft_south.public_id},
+            "backoffice:notice_withdraw": {"public_id": out.public_id},
+            "backoffice:notice_withdraw [other estate]": {"public_id": out_south.public_id},
         }
     )
 

@@ -19,7 +19,7 @@ from accounts.roles import ADMIN
 from core.dates import date_long
 from core.models import TimeStampedModel
 from core.request_cache import request_cached
-from members.models import Contract, ContractMember
+from members.selectors import residences
 from routing.models import Priority, Team
 from tickets.iban import iban_grouped, iban_masked
 
@@ -306,12 +306,9 @@ def household_places(member) -> list[tuple[int, datetime.datetime]]:
 
 def _household_places(member) -> list[tuple[int, datetime.datetime]]:
     first: dict[int, datetime.date] = {}
-    rows = ContractMember.objects.filter(
-        member=member, contract__in=Contract.objects.current()
-    ).values_list("contract__unit_id", "joined", "contract__start")
-    for unit_id, joined, start in rows:
-        since = joined or start
-        first[unit_id] = min(first.get(unit_id, since), since)
+    for residence in residences(member):
+        unit_id = residence.contract.unit_id
+        first[unit_id] = min(first.get(unit_id, residence.since), residence.since)
     return [
         (unit_id, timezone.make_aware(datetime.datetime.combine(since, datetime.time.min)))
         for unit_id, since in sorted(first.items())

@@ -6,6 +6,7 @@ from accounts.services import activation_codes_create
 from accounts.two_factor import secret_for_typing
 from demo.appointments import appointments_demo_ensure
 from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
+from demo.notices import notices_demo_ensure
 from demo.rooms import rooms_demo_ensure
 from demo.routing import routing_demo_ensure
 from members.models import Member
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
         appointments_demo_ensure(hanna=cast.hanna, tom=cast.tom)
         rooms_demo_ensure(cast)
+        notices_demo_ensure(cast)
         if not ClassifierModel.objects.exists():
             # The demo has no closed tickets yet: learn from the shipped corpus.
             call_command("routing_train", "--corpus", stdout=self.stdout)
