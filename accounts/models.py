@@ -135,12 +135,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.member_id is not None
 
     @functools.cached_property
-    def two_factor_required(self) -> bool:
-        """Admins and team leads must log in with a second step: their
-        accounts reach every member's data and hand out rights."""
+    def is_lead_or_admin(self) -> bool:
+        """A team lead or an admin (asked once per request): they plan the
+        office's work (the overview) and must log in with a second step."""
         return self.is_staff and (
             self.is_superuser or self.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists()
         )
+
+    @property
+    def two_factor_required(self) -> bool:
+        """Admins and team leads must log in with a second step: their
+        accounts reach every member's data and hand out rights."""
+        return self.is_lead_or_admin
 
     @property
     def two_factor_enabled(self) -> bool:

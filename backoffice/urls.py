@@ -4,6 +4,7 @@ from backoffice.views import (
     appointment_booking,
     appointments,
     inbox,
+    insights,
     mail,
     notices,
     phone,
@@ -25,6 +26,9 @@ urlpatterns = [
     ),
     # Appointments (issue 13): an advisor's week, one appointment, blocked
     # time, the calendar subscription, booking for a caller.
+    # The team leads' dashboard (issue 14).
+    path("ueberblick/", insights.dashboard, name="insights"),
+    path("ueberblick/<slug:name>.csv", insights.export, name="insights_export"),
     # Guest apartments and common rooms (issue 13, point 8).
     path("raeume/", rooms.room_bookings, name="room_bookings"),
     path("raeume/buchen/<str:member_number>/", room_booking.book_rooms, name="room_book"),

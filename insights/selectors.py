@@ -140,6 +140,30 @@ def incoming_per_day(scope: Scope) -> list[tuple[datetime.date, int]]:
     return [(day, counts.get(day, 0)) for day in scope.days()]
 
 
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), ZoneInfo(settings.TIME_ZONE))
+
+
+def _received_between(first: datetime.date | None, last: datetime.date) -> Q:
+    condition = Q(created_at__lt=_midnight(last + datetime.timedelta(days=1)))
+    if first is not None:
+        condition &= Q(created_at__gte=_midnight(first))
+    return condition
+
+
+def age_days(now: datetime.datetime) -> dict[str, tuple[datetime.date | None, datetime.date]]:
+    """Each age bucket as the local days received (first or None, last):
+    the inbox's received_from/received_to list exactly its requests."""
+    today = now.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return {
+        key: (
+            today - datetime.timedelta(days=oldest) if oldest is not None else None,
+            today - datetime.timedelta(days=youngest),
+        )
+        for key, youngest, oldest in AGE_BUCKETS
+    }
+
+
 def backlog(scope: Scope, *, by: str, now: datetime.datetime) -> list[Row]:
     """Open requests now per team or handler ("team" / "assignee"), by age
     (days since received) and how many are overdue."""
@@ -148,11 +172,8 @@ def backlog(scope: Scope, *, by: str, now: datetime.datetime) -> list[Row]:
         "assignee": ("assignee_id", "assignee__last_name"),
     }[by]
     counts = {"total": Count("pk"), "overdue": Count("pk", filter=overdue_condition(now))}
-    for bucket, youngest, oldest in AGE_BUCKETS:
-        condition = Q(created_at__lte=now - datetime.timedelta(days=youngest))
-        if oldest is not None:
-            condition &= Q(created_at__gt=now - datetime.timedelta(days=oldest + 1))
-        counts[bucket] = Count("pk", filter=condition)
+    for bucket, (first, last) in age_days(now).items():
+        counts[bucket] = Count("pk", filter=_received_between(first, last))
     names = ["assignee__first_name"] if by == "assignee" else []
     tickets = _scoped(Ticket.objects.filter(status__in=OPEN), scope).order_by()
     rows = []
@@ -253,3 +274,8 @@ def appointments_use(scope: Scope) -> dict:
     outcome = figures["attended"] + figures["no_show"]
     figures["no_show_rate"] = figures["no_show"] / outcome if outcome else None
     return figures
+
+
+def may_see(user) -> bool:
+    """The dashboard is the team leads' and the management's (admins)."""
+    return user.is_lead_or_admin

@@ -216,6 +216,9 @@ ROUTES = {
     "api:openapi-json":                        (200,  200,  200,  200,  200,  200,  200),
     # Ninja's root address only names where the API lives.
     "api:api-root":                            (404,  404,  404,  404,  404,  404,  404),
+    # The overview (issue 14): team leads and admins only.
+    "backoffice:insights":                     (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:insights_export":              (L,    404,  404,  404,  404,  200,  200),
     "backoffice:inbox":                        (L,    404,  404,  404,  200,  200,  200),
     "backoffice:phone_start":                  (L,    404,  404,  404,  200,  200,  200),
     # The as-you-type member search answers htmx only; opened as a link it
@@ -948,6 +951,7 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:room_booking": {"public_id": alice_hall.public_id},
             "backoffice:room_booking_decline": {"public_id": alice_hall.public_id},
             "backoffice:room_booking_cancel": {"public_id": alice_hall.public_id},
+            "backoffice:insights_export": {"name": "rueckstand-team"},
             "backoffice:room_book": {"member_number": alice.member.member_number},
             "backoffice:room_book_room": {
                 "member_number": alice.member.member_number,

@@ -268,6 +268,39 @@ def test_the_age_filter(client, cast, leak):
     assert aged("older") == refs(ago[40])
 
 
+def test_team_state_and_received_period_filters(client, cast, story, leak):
+    """The dashboard's figures link here with these (issue 14)."""
+    s = story
+    client.force_login(cast.ada)  # every team's
+    otp_verify(client, cast.ada)
+
+    def only(**params):
+        return shown(client.get(URL, {"view": "all", **params}))
+
+    vermietung = s["other_team"].team
+    assert only(team=vermietung.pk) == refs(s["other_team"])
+    assert only(team="none") == refs(s["triage"])
+    assert only(state="finished") == refs(s["closed"])
+    assert s["closed"].reference not in only(state="open")
+    # Local days, both included: 23:30 on the 9th belongs to the 9th.
+    zone = timezone.get_default_timezone()
+    late = ticket_create(
+        request_type=leak,
+        member=cast.alice.member,
+        created_at=datetime.datetime(2026, 3, 9, 23, 30, tzinfo=zone),
+    )
+    early = ticket_create(
+        request_type=leak,
+        member=cast.alice.member,
+        created_at=datetime.datetime(2026, 3, 10, 0, 10, tzinfo=zone),
+    )
+    assert only(received_from="2026-03-09", received_to="2026-03-09") == refs(late)
+    assert only(received_from="2026-03-10", received_to="2026-03-10") == refs(early)
+    assert only(received_from="2026-03-09", received_to="2026-03-10") == refs(late, early)
+    page = client.get(URL, {"view": "all", "received_from": "gestern"}).content.decode()
+    assert de("Enter a date such as 2026-03-31.") in page
+
+
 def test_bad_filter_values_are_explained_and_ignored(client, cast, story):
     client.force_login(cast.hanna)
     response = client.get(

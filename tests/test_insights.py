@@ -5,12 +5,16 @@ buckets; first response and resolution percentiles; SLA attainment;
 reopens and ratings; appointments held and missed."""
 
 import datetime
+import html
+import re
 from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from django.db.models import Value
+from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +23,7 @@ from insights import selectors
 from insights.selectors import Scope
 from routing.models import Team
 from tests.factories import ticket_create
+from tests.helpers import MOST, de, measured, otp_verify, repeated
 from tickets.models import Channel, RequestType, Status, Ticket, TicketEvent
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -213,3 +218,88 @@ def test_the_scope_narrows_to_an_estate_and_a_team(cast):
         inside.team_id
     )
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+# The page ---------------------------------------------------------------------------------
+
+
+PAGE = "/bearbeitung/ueberblick/"
+
+
+@pytest.fixture
+def lead(cast):
+    client = Client()
+    client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
+    return client
+
+
+def _links(page: str) -> list[str]:
+    return [html.unescape(href) for href in re.findall(r'href="(/bearbeitung/\?[^"]+)"', page)]
+
+
+def test_every_count_opens_exactly_its_requests_in_the_inbox(cast, lead):
+    now = timezone.now()
+    for days in (1, 3, 10, 40):
+        ticket_create(created_at=now - datetime.timedelta(days=days))
+    ticket_create(created_at=now - datetime.timedelta(days=2), channel=Channel.PHONE)
+    checked = 0
+    for part in ("eingang", "rueckstand", "zeiten"):
+        page = lead.get(PAGE, {"teil": part, "zeitraum": "30"}).content.decode()
+        links = _links(page)
+        assert links, part
+        for link in links:
+            inbox = lead.get(link).content.decode()
+            listed = len(re.findall(r'href="/bearbeitung/anliegen/[^"/]+/"', inbox))
+            # the number shown as the link's text
+            shown = re.search(re.escape(link.replace("&", "&amp;")) + r'">(\d+)', page)
+            if shown:
+                assert listed == int(shown.group(1)), (part, link)
+                checked += 1
+    assert checked >= 10  # type, channel, estate, team/handler totals and buckets, timings
+
+
+def test_handlers_and_members_get_404_and_a_lead_sees_the_parts(cast, lead):
+    hanna = Client()
+    hanna.force_login(cast.hanna)
+    assert hanna.get(PAGE).status_code == 404
+    alice = Client()
+    alice.force_login(cast.alice)
+    assert alice.get(PAGE).status_code == 404
+    for part in ("eingang", "rueckstand", "zeiten", "ergebnis"):
+        assert lead.get(PAGE, {"teil": part}).status_code == 200
+    page = lead.get(PAGE).content.decode()
+    assert de("Requests received per day") in page and "<svg" in page
+
+
+def test_a_bad_period_is_explained_and_the_last_90_days_shown(cast, lead):
+    page = lead.get(PAGE, {"zeitraum": "eigener", "von": "2026-11-01", "bis": "2026-10-01"})
+    body = page.content.decode()
+    assert de("The end of the period lies before its start.") in body
+    today = timezone.localdate()
+    assert page.context["scope"].first_day == today - datetime.timedelta(days=89)
+    body = lead.get(PAGE, {"zeitraum": "eigener", "von": "gestern"}).content.decode()
+    assert de("Enter a date such as 2026-03-31.") in body
+
+
+def test_the_csv_has_the_tables_figures(cast, lead):
+    ticket_create(created_at=timezone.now() - datetime.timedelta(days=1))
+    response = lead.get("/bearbeitung/ueberblick/eingang-anliegenart.csv", {"zeitraum": "7"})
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = [line.split(";") for line in text.lstrip("\ufeff").splitlines()]
+    assert rows[1][0] == "Schadensmeldung / Reparatur" and rows[1][1] == "1"
+    days = lead.get("/bearbeitung/ueberblick/eingang-tage.csv", {"zeitraum": "7"})
+    assert len(days.content.decode().splitlines()) == 1 + 7
+    assert lead.get("/bearbeitung/ueberblick/gibt-es-nicht.csv").status_code == 404
+
+
+@pytest.mark.parametrize("part", ["eingang", "rueckstand", "zeiten", "ergebnis"])
+def test_each_part_needs_few_statements(cast, lead, part):
+    now = timezone.now()
+    for days in (1, 5, 12):
+        ticket_create(created_at=now - datetime.timedelta(days=days))
+    statements = measured(lead, f"{PAGE}?teil={part}")
+    assert len(statements) <= MOST, "\n".join(statements)
+    assert not repeated(statements), repeated(statements)

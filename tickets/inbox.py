@@ -104,6 +104,23 @@ def filtered(
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.get("assignee"):
         tickets = tickets.filter(assignee_id=int(filters["assignee"]))
+    if filters.get("team") == NOBODY:
+        tickets = tickets.filter(team__isnull=True)
+    elif filters.get("team"):
+        tickets = tickets.filter(team_id=int(filters["team"]))
+    if filters.get("state") == "open":
+        tickets = tickets.filter(status__in=OPEN)
+    elif filters.get("state") == "finished":
+        tickets = tickets.filter(status__in=FINISHED)
+    zone = timezone.get_default_timezone()
+    if filters.get("received_from"):
+        start = datetime.datetime.combine(filters["received_from"], datetime.time(), zone)
+        tickets = tickets.filter(created_at__gte=start)
+    if filters.get("received_to"):
+        after = filters["received_to"] + datetime.timedelta(days=1)
+        tickets = tickets.filter(
+            created_at__lt=datetime.datetime.combine(after, datetime.time(), zone)
+        )
     age = filters.get("age")
     if age == "today":
         # Today in the office's time zone, not in UTC.

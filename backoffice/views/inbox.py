@@ -9,13 +9,13 @@ from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import F, Q, Value
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
@@ -24,6 +24,7 @@ from backoffice.forms import BulkForm
 from cooperative.models import Building, Estate
 from core.decorators import staff_required
 from core.widgets import Select
+from routing.models import Team
 from tickets import services
 from tickets.inbox import NOBODY, SORTS, InvalidCursor, inbox_page
 from tickets.models import Channel, RequestType, Status, Ticket
@@ -93,6 +94,25 @@ class InboxFilterForm(forms.Form):
         gettext_lazy("Channel"), Channel.choices, gettext_lazy("Choose a channel from the list.")
     )
     assignee = _choice(gettext_lazy("Handler"), [], gettext_lazy("Choose a handler from the list."))
+    team = _choice(gettext_lazy("Team"), [], gettext_lazy("Choose a team from the list."))
+    state = _choice(
+        gettext_lazy("Open or finished"),
+        [("open", gettext_lazy("open")), ("finished", gettext_lazy("finished"))],
+        gettext_lazy("Choose open or finished from the list."),
+    )
+    # A period exactly (the dashboard's figures link here with one).
+    received_from = forms.DateField(
+        label=gettext_lazy("Received from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": gettext_lazy("Enter a date such as 2026-03-31.")},
+    )
+    received_to = forms.DateField(
+        label=gettext_lazy("Received until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": gettext_lazy("Enter a date such as 2026-03-31.")},
+    )
     age = _choice(
         gettext_lazy("Received"),
         list(AGES.items()),
@@ -108,19 +128,29 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Three queries for all options; checking a submitted value against
-        # them costs none (a ModelChoiceField would query once per filter).
-        self.fields["request_type"].choices = [
-            ANY,
-            *((str(t.pk), t.name) for t in RequestType.objects.order_by("name_de")),
-        ]
-        self.fields["estate"].choices = [
-            ANY,
-            *(
-                (str(pk), name)
-                for pk, name in Estate.objects.order_by("name").values_list("pk", "name")
-            ),
-        ]
+        # One query for the request types', estates' and teams' options
+        # (UNION ALL); checking a submitted value against them costs none
+        # (a ModelChoiceField would query once per filter).
+        english = (get_language() or "de").startswith("en")
+        options: dict[str, list] = {"type": [], "estate": [], "team": []}
+
+        def listed(model, german: str, english: str, kind: str):
+            return (
+                model.objects.order_by()
+                .annotate(german=F(german), english=F(english), kind=Value(kind))
+                .values_list("pk", "german", "english", "kind")
+            )
+
+        rows = listed(RequestType, "name_de", "name_en", "type").union(
+            listed(Estate, "name", "name", "estate"), listed(Team, "name", "name", "team"), all=True
+        )
+        for pk, name_de, name_en, kind in rows:
+            options[kind].append((str(pk), name_en if english and name_en else name_de))
+        for kind in options:
+            options[kind].sort(key=lambda option: (option[1].casefold(), int(option[0])))
+        self.fields["request_type"].choices = [ANY, *options["type"]]
+        self.fields["estate"].choices = [ANY, *options["estate"]]
+        self.fields["team"].choices = [ANY, (NOBODY, _("no team (triage)")), *options["team"]]
         # The buildings of the chosen estate only (a cooperative has hundreds:
         # one list of all of them made the page long and slow to read). A
         # link with a building but no estate offers that building's estate.
