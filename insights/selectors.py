@@ -279,3 +279,84 @@ def appointments_use(scope: Scope) -> dict:
 def may_see(user) -> bool:
     """The dashboard is the team leads' and the management's (admins)."""
     return user.is_lead_or_admin
+
+
+def previous(scope: Scope) -> Scope:
+    """The period of the same length just before the scope's."""
+    length = scope.last_day - scope.first_day + datetime.timedelta(days=1)
+    return Scope(
+        scope.first_day - length,
+        scope.first_day - datetime.timedelta(days=1),
+        estate_id=scope.estate_id,
+        team_id=scope.team_id,
+    )
+
+
+def rising(scope: Scope, dimension: str, *, english: bool = False, limit: int = 5) -> list[Row]:
+    """Focal points: the request types or estates whose requests rose most
+    against the period before (one query for both periods), those with
+    most more first; only those that rose."""
+    key, label, name = DIMENSIONS[dimension]
+    if dimension == "request_type" and english:
+        label = "request_type__name_en"
+    before = previous(scope)
+    now_part = Q(created_at__gte=scope.start)
+    tickets = _scoped(
+        Ticket.objects.filter(created_at__gte=before.start, created_at__lt=scope.end), scope
+    )
+    rows = []
+    for values in (
+        tickets.order_by()
+        .values(key, label)
+        .annotate(now=Count("pk", filter=now_part), before=Count("pk", filter=~now_part))
+    ):
+        if values["now"] <= values["before"]:
+            continue
+        filters = scope.inbox_filters()
+        filters[name] = str(values[key]) if values[key] is not None else "none"
+        if values[key] is None and dimension == "estate":
+            filters = {}  # requests without a flat: the inbox has no such filter
+        rows.append(
+            Row(
+                str(values[key] or ""),
+                str(values[label] or ""),
+                {"now": values["now"], "before": values["before"],
+                 "change": values["now"] - values["before"]},
+                filters,
+            )
+        )  # fmt: skip
+    rows.sort(key=lambda row: (-row.values["change"], -row.values["now"], row.label))
+    return rows[:limit]
+
+
+def heat(scope: Scope, *, english: bool = False) -> tuple[list[tuple[str, str]], list[Row]]:
+    """Requests received per estate (rows) and request type (columns):
+    the types that occur, and a row per estate with a count per type."""
+    type_label = "request_type__name_en" if english else "request_type__name_de"
+    cells = (
+        received(scope)
+        .order_by()
+        .values(
+            "unit__building__estate_id",
+            "unit__building__estate__name",
+            "request_type_id",
+            type_label,
+        )
+        .annotate(count=Count("pk"))
+    )
+    types: dict[str, str] = {}
+    estates: dict[str, Row] = {}
+    for cell in cells:
+        type_key = str(cell["request_type_id"])
+        types[type_key] = cell[type_label]
+        estate_key = str(cell["unit__building__estate_id"] or "")
+        row = estates.setdefault(
+            estate_key, Row(estate_key, cell["unit__building__estate__name"] or "", {}, {})
+        )
+        row.values[type_key] = cell["count"]
+        if estate_key:  # requests without a flat: the inbox has no such filter
+            filters = scope.inbox_filters()
+            filters.update({"request_type": type_key, "estate": estate_key})
+            row.filters[type_key] = filters
+    columns = sorted(types.items(), key=lambda item: item[1])
+    return columns, sorted(estates.values(), key=lambda row: row.label)

@@ -244,7 +244,7 @@ def test_every_count_opens_exactly_its_requests_in_the_inbox(cast, lead):
         ticket_create(created_at=now - datetime.timedelta(days=days))
     ticket_create(created_at=now - datetime.timedelta(days=2), channel=Channel.PHONE)
     checked = 0
-    for part in ("eingang", "rueckstand", "zeiten"):
+    for part in ("eingang", "rueckstand", "zeiten", "schwerpunkte"):
         page = lead.get(PAGE, {"teil": part, "zeitraum": "30"}).content.decode()
         links = _links(page)
         assert links, part
@@ -266,7 +266,7 @@ def test_handlers_and_members_get_404_and_a_lead_sees_the_parts(cast, lead):
     alice = Client()
     alice.force_login(cast.alice)
     assert alice.get(PAGE).status_code == 404
-    for part in ("eingang", "rueckstand", "zeiten", "ergebnis"):
+    for part in ("eingang", "rueckstand", "zeiten", "schwerpunkte", "ergebnis"):
         assert lead.get(PAGE, {"teil": part}).status_code == 200
     page = lead.get(PAGE).content.decode()
     assert de("Requests received per day") in page and "<svg" in page
@@ -295,7 +295,7 @@ def test_the_csv_has_the_tables_figures(cast, lead):
     assert lead.get("/bearbeitung/ueberblick/gibt-es-nicht.csv").status_code == 404
 
 
-@pytest.mark.parametrize("part", ["eingang", "rueckstand", "zeiten", "ergebnis"])
+@pytest.mark.parametrize("part", ["eingang", "rueckstand", "zeiten", "schwerpunkte", "ergebnis"])
 def test_each_part_needs_few_statements(cast, lead, part):
     now = timezone.now()
     for days in (1, 5, 12):
@@ -303,3 +303,54 @@ def test_each_part_needs_few_statements(cast, lead, part):
     statements = measured(lead, f"{PAGE}?teil={part}")
     assert len(statements) <= MOST, "\n".join(statements)
     assert not repeated(statements), repeated(statements)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    planted=st.lists(
+        st.tuples(st.integers(1, 27), st.sampled_from(["schadensmeldung", "allgemein"])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_focal_points_and_the_heat_table_equal_a_recomputation(cast, planted):
+    """Rising: now (the 14 days of SCOPE) against the 14 days before."""
+    with transaction.atomic():
+        Ticket.objects.all().delete()
+        types = {
+            t.slug: t for t in RequestType.objects.filter(slug__in=["schadensmeldung", "allgemein"])
+        }
+        made = []
+        for days, slug in planted:
+            created = (NOW - datetime.timedelta(days=days)).astimezone(datetime.UTC)
+            made.append((ticket_create(request_type=types[slug], created_at=created), created))
+        now_count, before_count = Counter(), Counter()
+        before = selectors.previous(SCOPE)
+        for ticket, created in made:
+            if SCOPE.start <= created < SCOPE.end:
+                now_count[str(ticket.request_type_id)] += 1
+            elif before.start <= created < before.end:
+                before_count[str(ticket.request_type_id)] += 1
+        want = {
+            key: (now_count[key], before_count[key])
+            for key in now_count
+            if now_count[key] > before_count[key]
+        }
+        got = {
+            row.key: (row.values["now"], row.values["before"])
+            for row in selectors.rising(SCOPE, "request_type")
+        }
+        assert got == want
+        columns, rows = selectors.heat(SCOPE)
+        cells = Counter()
+        for row in rows:
+            for key, count in row.values.items():
+                cells[(row.key, key)] += count
+        want_cells = Counter(
+            (str(ticket.unit.building.estate_id), str(ticket.request_type_id))
+            for ticket, created in made
+            if SCOPE.start <= created < SCOPE.end
+        )
+        assert cells == want_cells
+        assert {key for key, _name in columns} == {key for _estate, key in want_cells}
+        transaction.set_rollback(True)

@@ -47,7 +47,7 @@ def test_tom_reads_the_overview_by_keyboard(page, live_server, cast, password):
         page.keyboard.press("Enter")
     assert page.locator("svg rect.chart__bar").count() == 30
 
-    for part in ("rueckstand", "zeiten", "ergebnis"):
+    for part in ("rueckstand", "zeiten", "schwerpunkte", "ergebnis"):
         tab_to(page, f"nav a[href*='teil={part}']")
         with page.expect_navigation():
             page.keyboard.press("Enter")

@@ -30,6 +30,7 @@ PARTS = {
     "eingang": gettext_lazy("Incoming"),
     "rueckstand": gettext_lazy("Backlog"),
     "zeiten": gettext_lazy("Times and SLA"),
+    "schwerpunkte": gettext_lazy("Focal points"),
     "ergebnis": gettext_lazy("Outcome"),
 }
 
@@ -183,6 +184,24 @@ def dashboard(request):
             every=max(1, len(days) // 6),
         )
         context["received_total"] = sum(count for _day, count in days)
+    if part == "schwerpunkte":
+        english = (get_language() or "de").startswith("en")
+        context["previous"] = selectors.previous(scope)
+        context["rising"] = [
+            (_("Request types"), selectors.rising(scope, "request_type", english=english)),
+            (_("Estates"), selectors.rising(scope, "estate")),
+        ]
+        for _title, rows in context["rising"]:
+            for row in rows:
+                row.inbox_url = _inbox(row.filters) if row.filters else ""
+        columns, heat_rows = selectors.heat(scope, english=english)
+        for row in heat_rows:
+            row.cells = [
+                (row.values.get(key, 0), _inbox(row.filters[key]) if key in row.filters else "")
+                for key, _name in columns
+            ]
+        context["heat_columns"] = columns
+        context["heat_rows"] = heat_rows
     if part == "ergebnis":
         context["outcome"] = selectors.reopened_and_rated(scope)
         context["appointments"] = selectors.appointments_use(scope)
