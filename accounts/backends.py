@@ -8,10 +8,16 @@ from accounts.roles import ADMIN, TEAM_LEAD
 
 class AccountBackend(ModelBackend):
     """Django's ModelBackend. The user it loads for every request also says
-    whether its login needs the second step (`User.needs_second_step`), in
-    the same query: the check runs on every request."""
+    whether its login needs the second step (`User.needs_second_step`) and
+    whether it is a team lead's or an admin's (`User.is_lead_or_admin`, the
+    staff navigation asks), in the same query: both run on every request."""
 
     def get_user(self, user_id):
+        lead_or_admin = Exists(
+            User.groups.through.objects.filter(
+                user=OuterRef("pk"), group__name__in=[ADMIN, TEAM_LEAD]
+            )
+        )
         needs = ExpressionWrapper(
             Q(Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
             | Q(is_staff=True, is_superuser=True)
@@ -29,7 +35,7 @@ class AccountBackend(ModelBackend):
         )
         # The member row in the same query: every member page needs it.
         user = (
-            User.objects.annotate(second_step_row=needs)
+            User.objects.annotate(second_step_row=needs, lead_or_admin_row=lead_or_admin)
             .select_related("member")
             .filter(pk=user_id)
             .first()

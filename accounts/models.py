@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import ADMIN, TEAM_LEAD
+from core.request_cache import request_cached
 from members.models import Member
 
 
@@ -138,8 +139,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_lead_or_admin(self) -> bool:
         """A team lead or an admin (asked once per request): they plan the
         office's work (the overview) and must log in with a second step."""
+        if not self.is_staff:
+            return False
+        loaded = getattr(self, "lead_or_admin_row", None)  # accounts.backends
+        if loaded is not None:
+            return self.is_superuser or loaded
+        # Cached per request too (core.request_cache): other instances of
+        # the same account (a ticket's assignee, say) ask the same question.
         return self.is_staff and (
-            self.is_superuser or self.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists()
+            self.is_superuser
+            or request_cached(
+                ("lead_or_admin", self.pk),
+                lambda: self.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
+            )
         )
 
     @property

@@ -12,7 +12,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.roles import ADMIN, TEAM_LEAD
 from appointments.models import (
     Advisor,
     Appointment,
@@ -23,7 +22,6 @@ from appointments.models import (
 from appointments.slots import Availability, Calendar, Rules, Slot, any_advisor, free_slots
 from cooperative.cache import cooperative_current
 from cooperative.models import ClosingDay
-from core.request_cache import request_cached
 from routing.models import Absence
 from tickets.models import Ticket
 
@@ -252,14 +250,7 @@ def advisor_for_choice(appointment_type: AppointmentType, value: str) -> Advisor
 def sees_every_advisor(user) -> bool:
     """Team leads and admins see and plan every advisor's appointments
     (asked once per request)."""
-    if not user.is_staff:
-        return False
-    if user.is_superuser:
-        return True
-    return request_cached(
-        ("sees_every_advisor", user.pk),
-        lambda: user.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
-    )
+    return user.is_staff and user.is_lead_or_admin
 
 
 def advisor_own(user) -> Advisor | None:

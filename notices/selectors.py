@@ -9,9 +9,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.roles import ADMIN, TEAM_LEAD
 from cooperative.models import Estate
-from core.request_cache import request_cached
 from members.selectors import residences
 from notices.models import Notice, NoticeState
 
@@ -84,14 +82,7 @@ def notices_for_member(
 
 
 def leads_or_admin(user) -> bool:
-    if not user.is_staff:
-        return False
-    if user.is_superuser:
-        return True
-    return request_cached(
-        ("notices_lead_or_admin", user.pk),
-        lambda: user.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
-    )
+    return user.is_staff and user.is_lead_or_admin
 
 
 def may_publish(user, estate: Estate) -> bool:

@@ -10,8 +10,6 @@ from django.db.models import Case, Q, When
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.roles import ADMIN, TEAM_LEAD
-from core.request_cache import request_cached
 from members.models import Contract
 from rooms import plan
 from rooms.models import Room, RoomBooking, RoomKind
@@ -173,14 +171,7 @@ def get_booking_for_member(member, public_id) -> RoomBooking | None:
 
 
 def sees_every_room(user) -> bool:
-    if not user.is_staff:
-        return False
-    if user.is_superuser:
-        return True
-    return request_cached(
-        ("sees_every_room", user.pk),
-        lambda: user.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
-    )
+    return user.is_staff and user.is_lead_or_admin
 
 
 def looks_after(user, room: Room) -> bool:
