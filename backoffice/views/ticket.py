@@ -22,6 +22,7 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
+from incidents.selectors import incident_of_ticket, may_create_any
 from mail.models import OutboundEmail
 from mail.selectors import bouncing, outbound_failing
 from mail.services import email_send_again
@@ -274,6 +275,9 @@ def ticket_detail(request, reference):
             "suggestions": suggestions,
             "bouncing": bounces,
             "failing": failing,
+            # The incident it belongs to, or creating one from it (leads, admins).
+            "incident": incident_of_ticket(ticket),
+            "may_create_incident": may_create_any(request.user),
             **forms,
         },
     )
