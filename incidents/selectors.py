@@ -5,10 +5,12 @@ staff see and may do, and the incident a member's request belongs to."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.contrib.auth.models import Group
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import ADMIN, TEAM_LEAD
 from core.request_cache import request_cached
 from incidents.clusters import Profile, Report
@@ -244,12 +246,43 @@ def incident_for_ticket(ticket) -> Incident | None:
     )
 
 
-def incident_of_ticket(ticket) -> Incident | None:
-    """The incident a request belongs to, for the staff's request page
-    (any status but dismissed). One query."""
-    return (
-        Incident.objects.filter(links__ticket=ticket)
-        .exclude(status=IncidentStatus.DISMISSED)
-        .only("public_id", "title", "status")
-        .first()
+@dataclass(frozen=True)
+class TicketIncident:
+    """What the staff's request page shows about incidents."""
+
+    public_id: object | None
+    title: str
+    status: str
+    may_create: bool  # no incident yet, and this person may create one
+
+    def get_status_display(self) -> str:
+        return IncidentStatus(self.status).label if self.status else ""
+
+
+def ticket_incident_for_staff(user, ticket) -> TicketIncident:
+    """The incident a request belongs to (any status but dismissed) and
+    whether this person may create one from it — in one query: the
+    request's page is counted (tests/test_backoffice_ticket.py)."""
+    link = IncidentTicket.objects.filter(ticket=ticket).exclude(
+        incident__status=IncidentStatus.DISMISSED
+    )
+    roles = Group.objects.filter(user=OuterRef("pk"), name__in=[ADMIN, TEAM_LEAD])
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            incident_public_id=Subquery(link.values("incident__public_id")[:1]),
+            incident_title=Subquery(link.values("incident__title")[:1]),
+            incident_status=Subquery(link.values("incident__status")[:1]),
+            leads=Exists(roles),
+        )
+        .values("incident_public_id", "incident_title", "incident_status", "leads", "is_superuser")
+        .get()
+    )
+    return TicketIncident(
+        public_id=row["incident_public_id"],
+        title=row["incident_title"] or "",
+        status=row["incident_status"] or "",
+        may_create=row["incident_public_id"] is None
+        and user.is_staff
+        and (row["leads"] or row["is_superuser"]),
     )

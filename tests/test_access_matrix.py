@@ -1023,7 +1023,7 @@ def world(cast, settings, tmp_path) -> World:
         return made
 
     proposed = incident(repair, IncidentStatus.PROPOSED)
-    opened = incident(ticket_create(), IncidentStatus.OPEN)
+    opened = incident(ticket_create(team=repair.team), IncidentStatus.OPEN)
     opened.public_text = "Die Heizung wird repariert."
     opened.save()
     other_team = incident(bank, IncidentStatus.PROPOSED)

@@ -22,7 +22,7 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
-from incidents.selectors import incident_of_ticket, may_create_any
+from incidents.selectors import ticket_incident_for_staff
 from mail.models import OutboundEmail
 from mail.selectors import bouncing, outbound_failing
 from mail.services import email_send_again
@@ -276,8 +276,7 @@ def ticket_detail(request, reference):
             "bouncing": bounces,
             "failing": failing,
             # The incident it belongs to, or creating one from it (leads, admins).
-            "incident": incident_of_ticket(ticket),
-            "may_create_incident": may_create_any(request.user),
+            "incident": ticket_incident_for_staff(request.user, ticket),
             **forms,
         },
     )
