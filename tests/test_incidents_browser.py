@@ -23,9 +23,7 @@ def press_enter(page):
     return navigation.value
 
 
-def test_tom_accepts_and_resolves_the_heating_outage_by_keyboard(
-    page, live_server, cast, password
-):
+def test_tom_accepts_and_resolves_the_heating_outage_by_keyboard(page, live_server, cast, password):
     incidents_demo_ensure(cast)
     incidents_detect()
     incident = Incident.objects.get(status=IncidentStatus.PROPOSED)
