@@ -38,7 +38,8 @@ demo: messages
 	  while true; do $(MANAGE) fetch_mail --maildir var/mailroom/inbox --mailbox demo >/dev/null; \
 	    sleep 10; done & \
 	  while true; do $(MANAGE) routing_escalate -v0; $(MANAGE) mail_retry -v0 >/dev/null; \
-	    $(MANAGE) drafts_expire -v0; $(MANAGE) appointments_remind -v0; sleep 60; done & \
+	    $(MANAGE) drafts_expire -v0; $(MANAGE) appointments_remind -v0; \
+	    $(MANAGE) incidents_detect -v0; sleep 60; done & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default

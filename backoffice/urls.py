@@ -4,6 +4,7 @@ from backoffice.views import (
     appointment_booking,
     appointments,
     inbox,
+    incidents,
     insights,
     mail,
     notices,
@@ -65,6 +66,24 @@ urlpatterns = [
         notices.notice_withdraw,
         name="notice_withdraw",
     ),
+    # Incidents (Störungen, issue 14, points 3 and 4).
+    path("stoerungen/", incidents.incident_list, name="incidents"),
+    path("stoerungen/neu/", incidents.incident_new, name="incident_new"),
+    path("stoerungen/<uuid:public_id>/", incidents.incident_detail, name="incident"),
+    path(
+        "stoerungen/<uuid:public_id>/annehmen/", incidents.incident_accept, name="incident_accept"
+    ),
+    path(
+        "stoerungen/<uuid:public_id>/verwerfen/",
+        incidents.incident_dismiss,
+        name="incident_dismiss",
+    ),
+    path(
+        "stoerungen/<uuid:public_id>/beheben/",
+        incidents.incident_resolve,
+        name="incident_resolve",
+    ),
+    path("stoerungen/<uuid:public_id>/aushang/", incidents.incident_notice, name="incident_notice"),
     path("termine/", appointments.appointment_week, name="appointments"),
     path("termine/sperren/", appointments.appointment_block, name="appointment_block"),
     path("termine/kalender/", appointments.appointment_feed, name="appointment_feed"),

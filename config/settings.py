@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "rooms",
     "insights",
     "notices",
+    "incidents",
     "backoffice",
     "api",
 ]
@@ -201,6 +202,19 @@ ARCHIVE_MAX_RATIO = 200
 # A request never sent: `manage.py drafts_expire` (a timer) deletes the draft
 # and its files after this many days without a change.
 DRAFT_EXPIRY_DAYS = int(os.environ.get("GENOPORTAL_DRAFT_EXPIRY_DAYS", "30"))
+# Incidents (Störungen): `manage.py incidents_detect` (a timer) proposes one
+# when at least INCIDENT_MIN_REPORTS open requests of one building within
+# INCIDENT_WINDOW_HOURS say similar things (TF-IDF cosine at least
+# INCIDENT_SIMILARITY) or are of one of the request types (slugs) in
+# INCIDENT_FAULT_TYPES, forms that by themselves name a fault (e.g. a
+# "heating failed" form); broad forms (repair report, general question)
+# need similar words.
+INCIDENT_MIN_REPORTS = int(os.environ.get("GENOPORTAL_INCIDENT_MIN_REPORTS", "3"))
+INCIDENT_WINDOW_HOURS = int(os.environ.get("GENOPORTAL_INCIDENT_WINDOW_HOURS", "24"))
+INCIDENT_SIMILARITY = float(os.environ.get("GENOPORTAL_INCIDENT_SIMILARITY", "0.15"))
+INCIDENT_FAULT_TYPES = [
+    slug for slug in os.environ.get("GENOPORTAL_INCIDENT_FAULT_TYPES", "").split(",") if slug
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

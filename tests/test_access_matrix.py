@@ -43,6 +43,7 @@ from cooperative.models import Cooperative
 from demo.appointments import appointments_demo_ensure
 from demo.cast import staff_ensure
 from demo.rooms import rooms_demo_ensure
+from incidents.models import Incident, IncidentStatus, IncidentTicket
 from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
 from notices.models import NoticeKind
@@ -201,6 +202,23 @@ ROUTES = {
     "backoffice:notice_publish [other estate]": (L,   404,  404,  404,  302,  200,  200),
     "backoffice:notice_withdraw":              (L,    404,  404,  404,  200,  200,  200),
     "backoffice:notice_withdraw [other estate]": (L,  404,  404,  404,  302,  200,  200),
+    # Incidents (issue 14, points 3 and 4): a proposal of Technik's (hanna's
+    # team, tom leads it) and an open one of Technik's; one of
+    # Rechnungswesen's (neither hanna's nor tom's). Handlers read their
+    # teams' incidents; the team's lead and admins act and create them. A
+    # step the status does not allow (resolving a proposal) sends back to
+    # the incident with the reason.
+    "backoffice:incidents":                    (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:incident_new":                 (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:incident":                     (L,    404,  404,  404,  200,  200,  200),
+    "backoffice:incident [other team]":        (L,    404,  404,  404,  404,  404,  200),
+    "backoffice:incident_accept":              (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:incident_accept [other team]": (L,    404,  404,  404,  404,  404,  200),
+    "backoffice:incident_dismiss":             (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:incident_resolve":             (L,    404,  404,  404,  404,  302,  302),
+    "backoffice:incident_resolve [open]":      (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:incident_notice":              (L,    404,  404,  404,  404,  302,  302),
+    "backoffice:incident_notice [open]":       (L,    404,  404,  404,  404,  200,  200),
     # The JSON API (/api/v1/): the member pages' rules as JSON. Without a
     # login 401 (a client gets no login page); staff 404, as on the pages.
     "api:topics":                              (401,  200,  200,  200,  404,  404,  404),
@@ -995,6 +1013,35 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:notice_publish [other estate]": {"public_id": draft_south.public_id},
             "backoffice:notice_withdraw": {"public_id": out.public_id},
             "backoffice:notice_withdraw [other estate]": {"public_id": out_south.public_id},
+        }
+    )
+
+    def incident(ticket, status):
+        made = Incident.objects.create(
+            title="Heizung", estate=ticket.unit.building.estate, team=ticket.team, status=status
+        )
+        made.buildings.set([ticket.unit.building])
+        IncidentTicket.objects.create(
+            incident=made, ticket=ticket, how=IncidentTicket.How.DETECTED, linked_at=timezone.now()
+        )
+        return made
+
+    proposed = incident(repair, IncidentStatus.PROPOSED)
+    opened = incident(ticket_create(team=repair.team), IncidentStatus.OPEN)
+    opened.public_text = "Die Heizung wird repariert."
+    opened.save()
+    other_team = incident(bank, IncidentStatus.PROPOSED)
+    arguments.update(
+        {
+            "backoffice:incident": {"public_id": proposed.public_id},
+            "backoffice:incident [other team]": {"public_id": other_team.public_id},
+            "backoffice:incident_accept": {"public_id": proposed.public_id},
+            "backoffice:incident_accept [other team]": {"public_id": other_team.public_id},
+            "backoffice:incident_dismiss": {"public_id": proposed.public_id},
+            "backoffice:incident_resolve": {"public_id": proposed.public_id},
+            "backoffice:incident_resolve [open]": {"public_id": opened.public_id},
+            "backoffice:incident_notice": {"public_id": proposed.public_id},
+            "backoffice:incident_notice [open]": {"public_id": opened.public_id},
         }
     )
 

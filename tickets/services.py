@@ -552,9 +552,11 @@ def ticket_reply(
 
 
 def ticket_status_change(
-    *, ticket: Ticket, actor: User, status: str, expected_version: int
+    *, ticket: Ticket, actor: User, status: str, expected_version: int, notify: bool = True
 ) -> TicketEvent:
-    """Move a ticket to another status; the member hears of resolution."""
+    """Move a ticket to another status; the member hears of resolution
+    (unless `notify` is off: an incident resolving many requests tells each
+    member once for all)."""
     with transaction.atomic():
         ticket = _locked(ticket, expected_version)
         if status == ticket.status:
@@ -563,7 +565,7 @@ def ticket_status_change(
         if status == Status.CLOSED:
             ticket.closed_at = timezone.now()
             ticket.save(update_fields=["closed_at"])
-        if status == Status.RESOLVED:
+        if notify and status == Status.RESOLVED:
             _member_notify(ticket, template="tickets/email/resolved", event=event)
     return event
 

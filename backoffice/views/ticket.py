@@ -22,6 +22,7 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
+from incidents.selectors import ticket_incident_for_staff
 from mail.models import OutboundEmail
 from mail.selectors import bouncing, outbound_failing
 from mail.services import email_send_again
@@ -274,6 +275,8 @@ def ticket_detail(request, reference):
             "suggestions": suggestions,
             "bouncing": bounces,
             "failing": failing,
+            # The incident it belongs to, or creating one from it (leads, admins).
+            "incident": ticket_incident_for_staff(request.user, ticket),
             **forms,
         },
     )

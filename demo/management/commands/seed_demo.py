@@ -6,6 +6,7 @@ from accounts.services import activation_codes_create
 from accounts.two_factor import secret_for_typing
 from demo.appointments import appointments_demo_ensure
 from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
+from demo.incidents import incidents_demo_ensure
 from demo.notices import notices_demo_ensure
 from demo.rooms import rooms_demo_ensure
 from demo.routing import routing_demo_ensure
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             # The demo has no closed tickets yet: learn from the shipped corpus.
             call_command("routing_train", "--corpus", stdout=self.stdout)
         self._sample_requests(cast)
+        # A planted heating outage: the detector proposes it on its first run.
+        incidents_demo_ensure(cast)
         # One member without an account, with a fresh code to try activation.
         newcomer = (
             Member.objects.filter(user__isnull=True)
