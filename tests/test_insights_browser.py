@@ -32,6 +32,14 @@ def test_tom_reads_the_overview_by_keyboard(page, live_server, cast, password):
     assert svg.get_attribute("role") == "img"
     assert de("Requests received per day") in page.locator("svg title#chart-title").text_content()
     assert page.locator("svg rect.chart__bar").count() == 90
+    # Coordinates are plain numbers (a German decimal comma is no SVG number):
+    # the bars stand side by side, the higher ones taller.
+    xs = page.eval_on_selector_all("svg rect.chart__bar", "els => els.map(e => e.x.baseVal.value)")
+    assert xs == sorted(xs) and len(set(xs)) == 90 and xs[-1] > 600
+    heights = page.eval_on_selector_all(
+        "svg rect.chart__bar", "els => els.map(e => e.height.baseVal.value)"
+    )
+    assert max(heights) > 100 and heights[-2] > 0  # two requests yesterday: the highest bar
     # The same figures as a table, behind a summary the keyboard opens.
     tab_to(page, "figcaption summary")
     page.keyboard.press("Enter")

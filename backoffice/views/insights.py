@@ -107,7 +107,8 @@ def _inbox(filters: dict) -> str:
 def _scope(request) -> tuple[ScopeForm, Scope]:
     if not selectors.may_see(request.user):
         raise Http404
-    form = ScopeForm(request.GET or None)
+    # Unasked, the last 90 days (what the period list then shows too).
+    form = ScopeForm(request.GET or None, initial={"zeitraum": "90"})
     return form, form.scope(timezone.localdate())
 
 
@@ -180,7 +181,7 @@ def dashboard(request):
         days = selectors.incoming_per_day(scope)
         context["days"] = days
         context["chart"] = charts.bars(
-            [(formats.date_format(day, "SHORT_DATE_FORMAT"), count) for day, count in days],
+            [(formats.date_format(day, "j.n."), count) for day, count in days],
             every=max(1, len(days) // 6),
         )
         context["received_total"] = sum(count for _day, count in days)
