@@ -5,12 +5,10 @@ staff see and may do, and the incident a member's request belongs to."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import User
 from accounts.roles import ADMIN, TEAM_LEAD
 from core.request_cache import request_cached
 from incidents.clusters import Profile, Report
@@ -259,30 +257,28 @@ class TicketIncident:
         return IncidentStatus(self.status).label if self.status else ""
 
 
-def ticket_incident_for_staff(user, ticket) -> TicketIncident:
-    """The incident a request belongs to (any status but dismissed) and
-    whether this person may create one from it — in one query: the
-    request's page is counted (tests/test_backoffice_ticket.py)."""
-    link = IncidentTicket.objects.filter(ticket=ticket).exclude(
+def ticket_incident_annotations() -> dict:
+    """The incident a request belongs to (any status but dismissed), as
+    annotations for the query that fetches the request
+    (tickets.selectors.get_ticket_for_staff): the page asks nothing more."""
+    link = IncidentTicket.objects.filter(ticket=OuterRef("pk")).exclude(
         incident__status=IncidentStatus.DISMISSED
     )
-    roles = Group.objects.filter(user=OuterRef("pk"), name__in=[ADMIN, TEAM_LEAD])
-    row = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            incident_public_id=Subquery(link.values("incident__public_id")[:1]),
-            incident_title=Subquery(link.values("incident__title")[:1]),
-            incident_status=Subquery(link.values("incident__status")[:1]),
-            leads=Exists(roles),
-        )
-        .values("incident_public_id", "incident_title", "incident_status", "leads", "is_superuser")
-        .get()
-    )
+    return {
+        "incident_public_id": Subquery(link.values("incident__public_id")[:1]),
+        "incident_title": Subquery(link.values("incident__title")[:1]),
+        "incident_status": Subquery(link.values("incident__status")[:1]),
+    }
+
+
+def ticket_incident_for_staff(user, ticket) -> TicketIncident:
+    """What the staff's request page shows about incidents, from a request
+    fetched with ticket_incident_annotations(); whether this person may
+    create one from it is their role's (loaded with the user)."""
+    public_id = getattr(ticket, "incident_public_id", None)
     return TicketIncident(
-        public_id=row["incident_public_id"],
-        title=row["incident_title"] or "",
-        status=row["incident_status"] or "",
-        may_create=row["incident_public_id"] is None
-        and user.is_staff
-        and (row["leads"] or row["is_superuser"]),
+        public_id=public_id,
+        title=getattr(ticket, "incident_title", None) or "",
+        status=getattr(ticket, "incident_status", None) or "",
+        may_create=public_id is None and user.is_staff and user.is_lead_or_admin,
     )

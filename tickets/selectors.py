@@ -62,14 +62,16 @@ def get_request_type_for_member(user: User, slug: str) -> RequestType:
     return request_type
 
 
-def get_ticket_for_staff(user: User, reference: str, *, mail_facts: bool = False) -> Ticket:
+def get_ticket_for_staff(
+    user: User, reference: str, *, mail_facts: bool = False, annotations: dict | None = None
+) -> Ticket:
     """Staff reach a ticket only within their visibility; else 404.
 
     `mail_facts` (the work page): whether mail to the member or the contact
     address came back undeliverable (`mail_bouncing`) and whether an e-mail
     about the request was given up on or is in doubt (`mail_failing`) — answered in
     the same query, so the usual page, where neither is the case, asks
-    nothing more."""
+    nothing more. `annotations`: more of the same kind, by their names."""
     tickets = Ticket.objects.visible_to_staff(user).select_related(
         "request_type",
         "team",
@@ -92,6 +94,10 @@ def get_ticket_for_staff(user: User, reference: str, *, mail_facts: bool = False
                 OutboundEmail.objects.failing().filter(thread=OuterRef("reference"))
             ),
         )
+    if annotations:
+        # What apps above tickets show on the page (an incident, say), in
+        # the same query.
+        tickets = tickets.annotate(**annotations)
     ticket = tickets.filter(reference=reference).first()
     if ticket is None:
         raise Http404

@@ -22,7 +22,7 @@ from backoffice.forms import (
 )
 from core.decorators import staff_required
 from core.kept import kept_notice, post_take
-from incidents.selectors import ticket_incident_for_staff
+from incidents.selectors import ticket_incident_annotations, ticket_incident_for_staff
 from mail.models import OutboundEmail
 from mail.selectors import bouncing, outbound_failing
 from mail.services import email_send_again
@@ -83,7 +83,9 @@ def _member_language(ticket) -> str:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, reference):
-    ticket = get_ticket_for_staff(request.user, reference, mail_facts=True)
+    ticket = get_ticket_for_staff(
+        request.user, reference, mail_facts=True, annotations=ticket_incident_annotations()
+    )
     action = request.POST.get("action") if request.method == "POST" else None
     canned = _canned(ticket)
     reply_text = ""
@@ -217,7 +219,9 @@ def ticket_detail(request, reference):
             services.ticket_visit(ticket=ticket, user=request.user)
     if request.method == "POST":
         # Show the latest state (a conflict means it moved on), input kept.
-        ticket = get_ticket_for_staff(request.user, reference, mail_facts=True)
+        ticket = get_ticket_for_staff(
+            request.user, reference, mail_facts=True, annotations=ticket_incident_annotations()
+        )
     for form in forms.values():
         if form.is_bound:
             data = form.data.copy()
