@@ -590,6 +590,16 @@ class Ticket(TimeStampedModel):
             # walked from the newest end until a page is full, instead of
             # sorting years of requests (SQLite 125 ms -> see the note).
             models.Index(fields=["-created_at"], name="ticket_created"),
+            # The overview's figures of the requests received in a period
+            # (insights.selectors: incoming_by, incoming_per_day, rising,
+            # heat) grouped by type, channel, team or estate (through the
+            # unit), answered from the index alone: at 1,000,000 requests a
+            # year's 134,000 otherwise read 37,000 table pages a query
+            # (PostgreSQL 130-300 ms -> 30-75 ms; bench/insights.py).
+            models.Index(
+                fields=["created_at", "request_type", "channel", "team", "unit", "id"],
+                name="ticket_received",
+            ),
             # The few requests that name who got in touch, for the search
             # (tickets.search.HAS_CONTACT_NAME says the same condition).
             models.Index(
