@@ -119,13 +119,17 @@ class Measured:
         return str(low) if low == high else f"{low}-{high}"
 
 
-def prepare_database(url: str | None, workdir: Path) -> str:
-    """A fresh database, Django set up on it with production-like settings
-    and migrated; returns a label for it."""
+def prepare_database(url: str | None, workdir: Path, *, fresh: bool = True) -> str:
+    """A fresh database (or with fresh=False the one at `url` as it is,
+    SQLite or PostgreSQL: bench/insights.py --reuse), Django set up on it
+    with production-like settings and migrated; returns a label for it."""
     if url is None:
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    elif not fresh and url.startswith("sqlite:///"):
+        pass
     elif url.startswith(("postgres://", "postgresql://")):
-        postgres_fresh(url)
+        if fresh:
+            postgres_fresh(url)
     else:
         sys.exit("--database-url must be postgres://… (default: SQLite in a temporary directory)")
     # Whitenoise looks for the collected files (none: see below) at start.

@@ -402,7 +402,7 @@ def random_date(rng: random.Random, first: datetime.date, last: datetime.date) -
     return first + datetime.timedelta(days=rng.randint(0, max(0, (last - first).days)))
 
 
-def seed_database(*, scale: str, rng_seed: int = 7) -> SeedResult:
+def seed_database(*, scale: "str | Scale", rng_seed: int = 7) -> SeedResult:
     """Fill the (migrated, empty) database Django is configured for; see the
     module docstring."""
     # Django is set up by the caller (the command line below, or pytest).
@@ -412,7 +412,8 @@ def seed_database(*, scale: str, rng_seed: int = 7) -> SeedResult:
     from demo.cast import DEMO_PASSWORD, build_demo
     from demo.routing import routing_demo_ensure
 
-    size = SCALES[scale]
+    # A name from SCALES, or a Scale of its own (bench/insights.py --tickets).
+    size = SCALES[scale] if isinstance(scale, str) else scale
     rng = random.Random(rng_seed)  # the same data every run
     started = time.perf_counter()
     phases: dict[str, float] = {}
