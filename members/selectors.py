@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, F, Prefetch, Q, Subquery, Value, When, prefetch_related_objects
+from django.http import Http404
 from django.utils import timezone
 
 from cooperative.models import Building, Unit
@@ -370,3 +371,13 @@ def members_mentioned(*, text: str, name: str = "") -> list[MemberMention]:
         MemberMention(member=m, reasons=tuple(sorted(reasons[m.pk], key=order.get)))
         for m in ranked[:MENTION_LIMIT]
     ]
+
+
+def get_member_for_staff(member_number: str) -> Member:
+    """A member by number for staff acting for a caller (booking an
+    appointment or a room); any staff member may, so no further check;
+    404 for an unknown number."""
+    member = Member.objects.select_related("user").filter(member_number=member_number[:20]).first()
+    if member is None:
+        raise Http404
+    return member

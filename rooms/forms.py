@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from rooms import services
 from rooms.models import Room
 from rooms.services import NOTE_MAX, PURPOSE_MAX
 
@@ -79,6 +80,19 @@ class WhenForm(forms.Form):
             "start": self._time(data["von"]),
             "end": self._time(data["bis"]),
         }
+
+    def quote(self, *, notice: bool = True) -> tuple[services.Quote | None, int]:
+        """The stay or hours asked for, checked and priced; None (with the
+        reason on the form) and the answer's status otherwise: 409 when the
+        time is taken, 400 for anything else. `notice` off for staff."""
+        if not self.is_valid():
+            return None, 400
+        try:
+            span = services.room_span(room=self.room, **self.when())
+            return services.room_quote(room=self.room, span=span, notice=notice), 200
+        except services.RoomBookingError as error:
+            self.add_error(None, str(error))
+            return None, 409 if isinstance(error, services.RoomTaken) else 400
 
     def query(self) -> dict:
         """What the confirmation page carries back (hidden fields)."""

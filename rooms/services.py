@@ -10,6 +10,7 @@ same confirmation (request_key) gives the same booking."""
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -126,7 +127,7 @@ def room_span(
 @dataclass(frozen=True)
 class Quote:
     span: plan.Span
-    price: object  # Decimal: nights or hours times the price, plus the fee
+    price: Decimal  # nights or hours times the price, plus the fee
 
 
 def room_quote(

@@ -62,20 +62,6 @@ def room_detail(request, slug):
     return _room_page(request, room, WhenForm(room=room, initial=initial))
 
 
-def _quote(room, form: WhenForm) -> tuple[services.Quote | None, int]:
-    """The stay or hours of a valid form, checked and priced; None (with
-    the reason on the form) and the answer's status otherwise: 409 when
-    the time is taken, 400 for anything else."""
-    if not form.is_valid():
-        return None, 400
-    try:
-        span = services.room_span(room=room, **form.when())
-        return services.room_quote(room=room, span=span), 200
-    except services.RoomBookingError as error:
-        form.add_error(None, str(error))
-        return None, 409 if isinstance(error, services.RoomTaken) else 400
-
-
 @member_required
 @require_http_methods(["GET", "POST"])
 def room_confirm(request, slug):
@@ -90,7 +76,7 @@ def room_confirm(request, slug):
         if earlier is not None:
             return redirect("rooms:booking", public_id=earlier.public_id)
     when = WhenForm(data, room=room)
-    quote, status = _quote(room, when)
+    quote, status = when.quote()
     if quote is None:
         return _room_page(request, room, when, status=status)
     context = {

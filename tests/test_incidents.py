@@ -550,3 +550,26 @@ def test_the_member_request_page_needs_one_query_more(client, cast, outage):
     client.force_login(cast.alice)
     statements = measured(client, reverse("tickets:detail", args=[outage["tickets"][0].reference]))
     assert len(statements) <= MOST, "\n".join(statements)
+
+
+def test_the_incident_action_pages_need_few_queries(client, cast, outage):
+    """New, dismiss (a proposal), resolve and the notice (an open one)."""
+    services.incidents_detect()
+    proposed = _proposed()
+    _login(client, cast.tom)
+    first = [
+        reverse("backoffice:incident_new") + f"?anliegen={outage['tickets'][0].reference}",
+        reverse("backoffice:incident_dismiss", args=[proposed.public_id]),
+    ]
+    for url in first:
+        statements = measured(client, url)
+        assert len(statements) <= MOST, "\n".join(statements)
+        assert not repeated(statements), repeated(statements)
+    services.incident_accept(actor=cast.tom, incident=proposed, title="Heizung", public_text="")
+    for url in (
+        reverse("backoffice:incident_resolve", args=[proposed.public_id]),
+        reverse("backoffice:incident_notice", args=[proposed.public_id]),
+    ):
+        statements = measured(client, url)
+        assert len(statements) <= MOST, "\n".join(statements)
+        assert not repeated(statements), repeated(statements)

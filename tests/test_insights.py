@@ -354,3 +354,15 @@ def test_focal_points_and_the_heat_table_equal_a_recomputation(cast, planted):
         assert cells == want_cells
         assert {key for key, _name in columns} == {key for _estate, key in want_cells}
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize(
+    "name", ["eingang-tage", "eingang-anliegenart", "rueckstand-team", "zeiten-anliegenart"]
+)
+def test_each_csv_needs_few_statements(cast, lead, name):
+    now = timezone.now()
+    for days in (1, 5, 12):
+        ticket_create(created_at=now - datetime.timedelta(days=days))
+    statements = measured(lead, f"{PAGE}{name}.csv")
+    assert len(statements) <= MOST, "\n".join(statements)
+    assert not repeated(statements), repeated(statements)

@@ -28,7 +28,7 @@ from notices.services import (
     notices_email,
 )
 from notices.templatetags.notice_dates import moment
-from tests.helpers import MOST, de, measured, repeated
+from tests.helpers import MOST, de, measured, otp_verify, repeated
 
 pytestmark = pytest.mark.django_db
 
@@ -505,3 +505,17 @@ def test_the_demo_shows_alice_a_heating_outage_and_an_invitation_once(cast):
     assert {n.kind for n in current} == {NoticeKind.HEATING, NoticeKind.ASSEMBLY}
     assert list(first["heating"].buildings.all()) == [_home(cast.alice.member)]
     assert notices_for_member(cast.dave.member).current == []
+
+
+def test_publish_and_withdraw_pages_use_few_queries_none_repeated(client, cast, many):
+    """The confirmation steps, as a team lead (who may do both)."""
+    client.force_login(cast.tom)
+    otp_verify(client, cast.tom)
+    published = Notice.objects.filter(published_at__isnull=False).first()
+    for url in (
+        f"{STAFF}{many.public_id}/veroeffentlichen/",
+        f"{STAFF}{published.public_id}/zurueckziehen/",
+    ):
+        statements = measured(client, url)
+        assert len(statements) <= MOST, (url, statements)
+        assert not repeated(statements), (url, repeated(statements))

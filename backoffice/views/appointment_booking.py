@@ -22,16 +22,10 @@ from appointments.forms import ConfirmForm, moment_parse
 from audit.services import access_record
 from core.decorators import staff_required
 from members.models import Member
+from members.selectors import get_member_for_staff
 from tickets.selectors import tickets_open_for_member
 
 ANY = "alle"
-
-
-def _member(member_number: str) -> Member:
-    member = Member.objects.select_related("user").filter(member_number=member_number[:20]).first()
-    if member is None:
-        raise Http404
-    return member
 
 
 def _seen(request, member: Member) -> None:
@@ -56,7 +50,7 @@ def _advisor(advisors, value: str):
 @staff_required
 @require_GET
 def book_topics(request, member_number):
-    member = _member(member_number)
+    member = get_member_for_staff(member_number)
     _seen(request, member)
     return render(
         request,
@@ -68,7 +62,7 @@ def book_topics(request, member_number):
 @staff_required
 @require_GET
 def book_slots(request, member_number, slug):
-    member = _member(member_number)
+    member = get_member_for_staff(member_number)
     appointment_type = _topic(slug)
     advisors = selectors.advisors_for(appointment_type)
     advisor = _advisor(advisors, request.GET.get("berater", ANY))
@@ -112,7 +106,7 @@ class StaffConfirmForm(ConfirmForm):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def book_confirm(request, member_number, slug):
-    member = _member(member_number)
+    member = get_member_for_staff(member_number)
     appointment_type = _topic(slug)
     data = request.POST if request.method == "POST" else request.GET
     starts_at = moment_parse(data.get("zeit", ""))

@@ -17,15 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit.services import access_record
 from core.decorators import staff_required
 from members.models import Member
+from members.selectors import get_member_for_staff
 from rooms import selectors, services
 from rooms.forms import ConfirmForm, WhenForm
-
-
-def _member(member_number: str) -> Member:
-    member = Member.objects.select_related("user").filter(member_number=member_number[:20]).first()
-    if member is None:
-        raise Http404
-    return member
 
 
 def _seen(request, member: Member) -> None:
@@ -42,7 +36,7 @@ def _room(member: Member, slug: str):
 @staff_required
 @require_GET
 def book_rooms(request, member_number):
-    member = _member(member_number)
+    member = get_member_for_staff(member_number)
     _seen(request, member)
     return render(
         request,
@@ -66,7 +60,7 @@ def _room_page(request, member, room, form: WhenForm, *, status: int = 200):
 @staff_required
 @require_GET
 def book_room(request, member_number, slug):
-    member = _member(member_number)
+    member = get_member_for_staff(member_number)
     room = _room(member, slug)
     initial = {"personen": 1}
     for name in ("anreise", "tag"):
@@ -78,7 +72,7 @@ def book_room(request, member_number, slug):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def book_confirm(request, member_number, slug):
-    member = _member(member_number)
+    member = get_member_for_staff(member_number)
     room = _room(member, slug)
     data = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
@@ -86,15 +80,7 @@ def book_confirm(request, member_number, slug):
         if earlier is not None:
             return redirect("backoffice:room_booked", public_id=earlier.public_id)
     when = WhenForm(data, room=room)
-    quote = None
-    status = 400
-    if when.is_valid():
-        try:
-            span = services.room_span(room=room, **when.when())
-            quote = services.room_quote(room=room, span=span, notice=False)
-        except services.RoomBookingError as error:
-            when.add_error(None, str(error))
-            status = 409 if isinstance(error, services.RoomTaken) else 400
+    quote, status = when.quote(notice=False)  # staff book inside the notice
     if quote is None:
         return _room_page(request, member, room, when, status=status)
     context = {
