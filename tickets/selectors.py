@@ -104,6 +104,13 @@ def get_ticket_for_staff(
     return ticket
 
 
+def tickets_for_staff_by_reference(user: User, references: list[str]) -> list[Ticket]:
+    """The requests with these references that the staff member may see
+    (one query); references outside their visibility are simply absent, so
+    the caller can name them without telling whether they exist."""
+    return list(Ticket.objects.visible_to_staff(user).filter(reference__in=references))
+
+
 def tickets_open_for_member(member, *, limit: int, user: User | None = None) -> list[Ticket]:
     """Mein Bereich's requests (own and household), in one query: every
     open one first, newest first, so none hides behind settled ones; then

@@ -15,7 +15,7 @@ from core.decorators import staff_required
 from incidents import selectors, services
 from incidents.forms import IncidentForm, IncidentNewForm
 from incidents.models import IncidentStatus
-from tickets.models import Ticket
+from tickets.selectors import tickets_for_staff_by_reference
 
 
 @staff_required
@@ -157,9 +157,7 @@ def incident_new(request):
     form = IncidentNewForm(request.POST or None, initial={"references": reference})
     if request.method == "POST" and form.is_valid():
         references = form.cleaned_data["references"]
-        tickets = list(
-            Ticket.objects.visible_to_staff(request.user).filter(reference__in=references)
-        )
+        tickets = tickets_for_staff_by_reference(request.user, references)
         missing = sorted(set(references) - {t.reference for t in tickets})
         if missing:
             form.add_error(
