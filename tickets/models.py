@@ -63,7 +63,7 @@ class CertificateKind(models.TextChoices):
     MEMBERSHIP = "membership", _("membership certificate")
     # GenG § 31: a member may read and have a copy of their own entries in
     # the members' list (§ 30: name, address, joining, shares, leaving).
-    REGISTER_EXTRACT = "register_extract", _("extract of one's entries in the members' list")
+    REGISTER_EXTRACT = "register_extract", _("extract from the members' list")
 
 
 class RequestType(TimeStampedModel):

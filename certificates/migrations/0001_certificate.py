@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='Certificate',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('membership', 'membership certificate'), ('register_extract', "extract of one's entries in the members' list")], max_length=20, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('membership', 'membership certificate'), ('register_extract', "extract from the members' list")], max_length=20, verbose_name='kind')),
                 ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued at')),
                 ('language', models.CharField(choices=[('de', 'German'), ('en', 'English')], max_length=8, verbose_name='language')),
                 ('by_post', models.BooleanField(default=False, verbose_name='by post')),

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='requesttype',
             name='certificate',
-            field=models.CharField(blank=True, choices=[('membership', 'membership certificate'), ('register_extract', "extract of one's entries in the members' list")], help_text='The portal produces this document from the member records as soon as the member sends the form, and closes the request. A choice field “delivery” with the option “post” keeps the request open for the office to post it.', max_length=20, verbose_name='issued at once'),
+            field=models.CharField(blank=True, choices=[('membership', 'membership certificate'), ('register_extract', "extract from the members' list")], help_text='The portal produces this document from the member records as soon as the member sends the form, and closes the request. A choice field “delivery” with the option “post” keeps the request open for the office to post it.', max_length=20, verbose_name='issued at once'),
         ),
         migrations.RunPython(membership_certificate_at_once, migrations.RunPython.noop),
     ]
