@@ -174,7 +174,13 @@ def test_a_member_who_left_is_certified_in_the_past_tense(alice_client, cast):
 def test_the_certificate_is_in_the_members_language(alice_client, cast):
     User.objects.filter(pk=cast.alice.pk).update(language="en")
     member = cast.alice.member
-    text = download(alice_client, issue(alice_client))
+    certificate = issue(alice_client)
+    text = download(alice_client, certificate)
+    # Tagged for screen readers, in her language.
+    with certificate.attachment.file.open("rb") as handle:
+        root = PdfReader(io.BytesIO(handle.read())).trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert "/StructTreeRoot" in root
     with translation.override("en"):
         joined = date_long(member.joined_on)
     assert "Membership certificate" in text
