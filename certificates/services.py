@@ -20,6 +20,7 @@ from cooperative.letterhead import logo_data_uri
 from core.links import absolute_url
 from core.pdf import render_pdf
 from members.models import Member
+from tickets import events
 from tickets.files import CleanFile
 from tickets.models import Attachment, CertificateKind, RequestType, TicketDraft
 from tickets.services import ticket_answer_by_portal, ticket_open
@@ -62,6 +63,10 @@ def certificate_request(
     created_by: User,
     draft: TicketDraft | None = None,
     now: datetime.datetime | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    note: str = "",
 ) -> Certificate:
     """File a certificate request and answer it: the request is opened
     (nobody e-mailed), the certificate made from the records as they are
@@ -70,6 +75,10 @@ def certificate_request(
     into an internal note instead and the request stays open, routed to
     its team, who print and post it; the member gets the usual
     confirmation.
+
+    Staff issue one for a caller the same way (backoffice's phone log):
+    who got in touch goes into the contact fields, their notes on the call
+    (`note`) into an internal note, as for any logged call.
 
     Within REUSE_MINUTES of one that would say the same, that one is
     returned and nothing is filed (`reused` is set on it)."""
@@ -110,7 +119,13 @@ def certificate_request(
             draft=draft,
             now=now,
             notify=by_post,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            contact_email=contact_email,
         )
+        if note.strip():
+            # As tickets.services.ticket_log_call keeps a call's notes.
+            events.event_note(ticket=ticket, actor=created_by, body=note.strip())
         code = code_new()
         certificate = Certificate.objects.create(
             kind=kind,

@@ -555,3 +555,45 @@ def test_issuing_costs_the_same_few_queries_with_a_long_history(alice_client, ca
     with CaptureQueriesContext(connection) as later:
         issue(alice_client)
     assert len(later.captured_queries) == len(first.captured_queries)
+
+
+# Staff, for a caller ------------------------------------------------------------------
+
+
+def test_staff_issue_one_for_a_caller_from_the_phone_log(client, cast):
+    client.force_login(cast.hanna)
+    url = f"/bearbeitung/anruf/{cast.alice.member.member_number}/mitgliedsbescheinigung/phone/"
+    page = client.get(url).content.decode()
+    assert de("Issue certificate") in page
+    assert de("Solved on the phone: log and close") not in page
+    response = client.post(
+        url,
+        {
+            "caller": "household-20002",
+            "purpose": "Jobcenter",
+            "delivery": "post",
+            "note": "Braucht sie bis Freitag.",
+        },
+    )
+    certificate = Certificate.objects.get()
+    ticket = Ticket.objects.get(pk=certificate.ticket_id)
+    assert response["Location"] == reverse("backoffice:ticket", args=[ticket.reference])
+    assert certificate.issued_by == cast.hanna and ticket.channel == Channel.PHONE
+    assert ticket.contact_name.startswith("Bob Ahrens")
+    assert ticket.status == Status.RECEIVED  # by post: the team posts it
+    notes = list(ticket.events.filter(kind=TicketEvent.Kind.NOTE).values_list("actor", "body"))
+    assert (cast.hanna.pk, "Braucht sie bis Freitag.") in notes
+    # The letter is on the request (hanna sees it once it is her team's or
+    # an admin looks; ada here) and says what the records say.
+    ada = Client_for(cast.ada)
+    staff_page = ada.get(response["Location"]).content.decode()
+    assert certificate.attachment.original_name in staff_page
+    with certificate.attachment.file.open("rb") as handle:
+        text = " ".join(
+            " ".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).split()
+        )
+    assert "Alice Ahrens" in text and "Jobcenter" in text
+    # A second call a moment later gives the same certificate again.
+    again = client.post(url, {"caller": "member", "delivery": "post", "purpose": "Jobcenter"})
+    assert again["Location"] == response["Location"]
+    assert Certificate.objects.count() == 1
