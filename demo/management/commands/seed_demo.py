@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
 from accounts.two_factor import secret_for_typing
+from certificates.services import certificate_request
 from demo.appointments import appointments_demo_ensure
 from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
 from demo.incidents import incidents_demo_ensure
@@ -87,13 +88,16 @@ class Command(BaseCommand):
             expected_version=repair.version,
             public=True,
         )
-        certificate = ticket_open(
+        # Asked for on the phone, by post: issued at once with the letter for
+        # the office to print (certificates), which Hanna then posted.
+        certificate = certificate_request(
             request_type=RequestType.objects.get(slug="mitgliedsbescheinigung"),
             member=member,
             answers={"purpose": "Wohngeldantrag", "delivery": "post"},
             channel=Channel.PHONE,
             created_by=cast.hanna,
-        )
+        ).ticket
+        certificate.refresh_from_db()
         ticket_status_change(
             ticket=certificate,
             actor=cast.hanna,
