@@ -229,6 +229,38 @@ NOTES = [
 WITHDRAW_REASONS = ["Hat sich erledigt.", "Der Nachbar hat es repariert.", "", ""]
 RATING_COMMENTS = ["Schnell und freundlich, danke!", "Hat etwas gedauert.", "", "", ""]
 CITIES = [("Berlin", 10115, 14199), ("Potsdam", 14467, 14482), ("Leipzig", 4103, 4357)]
+# The demo's history (demo.history) besides: answers to the office's
+# question, the closing word, reopening, a call settled at once.
+ANSWERS = [
+    "Ich bin ab 15 Uhr zu Hause, Dienstag oder Donnerstag passt gut.",
+    "Das Foto habe ich angehängt.",
+    "Meine Telefonnummer ist 030 5557788, tagsüber bin ich erreichbar.",
+    "Die Unterlage habe ich Ihnen heute per Post geschickt.",
+    "Vormittags ist immer jemand da.",
+]
+DONE_REPLIES = [
+    "Die Reparatur ist erledigt. Bitte melden Sie sich, falls noch etwas ist.",
+    "Wir haben alles erledigt und schließen Ihr Anliegen.",
+    "Erledigt – vielen Dank für Ihre Geduld.",
+    "Die Unterlagen sind unterwegs. Damit ist Ihr Anliegen erledigt.",
+]
+REOPEN_REASONS = [
+    "Das Problem ist wieder aufgetreten.",
+    "Leider ist es noch nicht behoben, es tropft wieder.",
+    "Der Handwerker war da, aber es funktioniert immer noch nicht.",
+    "In der Bescheinigung steht ein falsches Datum.",
+]
+SOLVED_NOTES = [
+    "Telefonisch geklärt, nichts weiter zu tun.",
+    "Am Telefon beantwortet.",
+    "Direkt am Schalter erledigt.",
+    "Auskunft gegeben, Mitglied ist zufrieden.",
+]
+CALLED_BACK = [
+    "Mitglied hat zurückgerufen, Termin abgestimmt.",
+    "Rückruf erhalten, die fehlenden Angaben sind nachgetragen.",
+    "Mitglied war am Schalter und hat die Unterlage abgegeben.",
+]
 
 
 def iban(rng: random.Random) -> str:
