@@ -239,6 +239,11 @@ RATE_LIMITS = {
     # it off): 6 digits, 3 valid at a time, 5 tries per 15 minutes.
     "otp:account": (5, 15 * 60),
     "otp:ip": (30, 15 * 60),
+    # Accessibility reports (public form): each is a request and may e-mail
+    # a confirmation to the address given.
+    "accessibility_report:ip": (10, 60 * 60),
+    "accessibility_report:address": (3, 60 * 60),
+    "accessibility_report:account": (10, 60 * 60),
 }
 # Second login step (accounts.two_factor, django-otp). django-otp's own
 # growing delays are off: code checks count in accounts.throttle instead.

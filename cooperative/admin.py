@@ -27,7 +27,11 @@ class CooperativeAdmin(admin.ModelAdmin):
             _("Emergencies"),
             {"fields": ["emergency_phone", "utility_emergency_phone", "emergency_words"]},
         ),
-        (_("Legal notice and privacy"), {"fields": ["imprint", "privacy_notice"]}),
+        (
+            _("Legal notice and privacy"),
+            {"fields": ["imprint", "privacy_notice", "accessibility_statement"]},
+        ),
+        (_("Shares"), {"fields": ["business_year_end_month", "share_notice_months"]}),
         (_("Working time"), {"fields": ["federal_state", "half_days_close_at"]}),
         (_("Appearance"), {"fields": ["logo", "brand_colour"]}),
     ]

@@ -9,9 +9,9 @@ from tickets.models import FieldKind, RequestField, RequestType, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_14_complete_types_and_reruns_cleanly(cast):
+def test_the_demo_has_16_complete_types_and_reruns_cleanly(cast):
     tickets_demo_ensure()
-    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 14
+    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 16
     for request_type in RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]):
         assert request_type.name_de and request_type.name_en and request_type.default_team
         assert request_type.fields.filter(required=True).exists()
