@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import MultipleFileField, MultipleFileInput
 from tickets.files import CleanFile, file_clean
 from tickets.iban import iban_grouped, iban_strip
 from tickets.models import ROOMS, YES_NO, FieldKind, localized
@@ -80,18 +81,6 @@ def date_not_past(value: datetime.date) -> None:
     """For date fields marked "no dates in the past" (RequestField.no_past_dates)."""
     if value < timezone.localdate():
         raise ValidationError(_("Please choose today or a later date."), code="date_past")
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 def _field_for(definition: dict, language: str) -> forms.Field:
