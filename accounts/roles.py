@@ -5,6 +5,12 @@ from django.contrib.auth.models import Group, Permission
 HANDLER = "Bearbeitung"
 TEAM_LEAD = "Teamleitung"
 ADMIN = "Administration"
+# Given besides "Bearbeitung" to the member-services staff who upload and
+# check members' documents (statements, letters): personal data that the
+# other handlers have no business with. Team leads and admins may anyway;
+# they publish batches (documents.selectors). No permissions of its own:
+# the back office checks the role.
+DOCUMENTS = "Dokumente"
 
 _MASTER_DATA = [
     ("cooperative", "estate"),
@@ -40,6 +46,7 @@ _ON_CALL = [f"routing.{action}_oncallshift" for action in ("view", "add", "chang
 # Every role's permissions are also the admins' (tests/test_admin_security.py):
 # an admin may give any role, but never more than she holds (accounts.admin).
 ROLE_PERMISSIONS = {
+    DOCUMENTS: [],
     HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
     + ["tickets.view_requesttype", *_ABSENCES],
     TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
@@ -72,6 +79,8 @@ ROLE_PERMISSIONS = {
             ("appointments", "availabilityoverride"),
             # Guest apartments and common rooms (issue 13).
             ("rooms", "room"),
+            # Blank forms to download (issue 15): with the request forms.
+            ("documents", "form"),
         ]
         for action in ("view", "add", "change", "delete")
     ]

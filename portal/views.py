@@ -15,6 +15,7 @@ from appointments.selectors import appointments_of_member
 from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
+from documents.selectors import documents_new_count
 from members.selectors import member_overview
 from notices.selectors import notices_for_member
 from rooms.selectors import bookings_of_member
@@ -36,13 +37,14 @@ def home(request):
 @member_required
 @require_GET
 def member_home(request):
-    """Mein Bereich: the notices for the member's building first, then
-    membership, shares, contracts and household from the member records,
-    and the latest open requests."""
+    """Mein Bereich: the notices for the member's building first, how many
+    documents are new, then membership, shares, contracts and household
+    from the member records, and the latest open requests."""
     member = request.user.member
     tickets = tickets_open_for_member(member, limit=5, user=request.user)
     context = {
         "notices": notices_for_member(member, recent=False).current,
+        "documents_new": documents_new_count(member, user=request.user),
         "overview": member_overview(member),
         "open_tickets": tickets,
         # The card names how many more there are, so none stays unnoticed.
