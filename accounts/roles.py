@@ -8,8 +8,10 @@ ADMIN = "Administration"
 # Given besides "Bearbeitung" to the member-services staff who upload and
 # check members' documents (statements, letters): personal data that the
 # other handlers have no business with. Team leads and admins may anyway;
-# they publish batches (documents.selectors). No permissions of its own:
-# the back office checks the role.
+# they publish batches (documents.selectors). The back office checks the
+# role itself; its permissions only let its holders read what they need
+# for an upload in the administration: the numbers of members, contracts
+# and flats, and which blank forms there are.
 DOCUMENTS = "Dokumente"
 
 _MASTER_DATA = [
@@ -46,7 +48,6 @@ _ON_CALL = [f"routing.{action}_oncallshift" for action in ("view", "add", "chang
 # Every role's permissions are also the admins' (tests/test_admin_security.py):
 # an admin may give any role, but never more than she holds (accounts.admin).
 ROLE_PERMISSIONS = {
-    DOCUMENTS: [],
     HANDLER: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
     + ["tickets.view_requesttype", *_ABSENCES],
     TEAM_LEAD: [f"{app}.view_{model}" for app, model in _MASTER_DATA]
@@ -96,6 +97,7 @@ ROLE_PERMISSIONS = {
         *_TEXT_BLOCKS,
         *_ON_CALL,
     ],
+    DOCUMENTS: [f"{app}.view_{model}" for app, model in _MASTER_DATA] + ["documents.view_form"],
 }
 
 
