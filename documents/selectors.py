@@ -123,11 +123,7 @@ def documents_for_member_page(member: Member, *, user: User, page: int) -> Docum
 def documents_new_count(member: Member, *, user: User) -> int:
     """How many of the member's documents this account has not opened
     (Mein Bereich's card): one query."""
-    return (
-        documents_visible_to_member(member)
-        .filter(~Exists(DocumentRead.objects.filter(user=user, document=OuterRef("pk"))))
-        .count()
-    )
+    return documents_visible_to_member(member).filter(_is_new(user)).count()
 
 
 # Staff --------------------------------------------------------------------------------

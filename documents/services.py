@@ -2,10 +2,10 @@
 step, withdrawing, a single document, a download marked as read, and the
 e-mail to the members who got something new.
 
-Who may (documents.selectors): the member-services team, team leads and
-admins upload and check batches, publish and withdraw single documents
-and discard a checked batch; team leads and admins publish and withdraw
-batches. Every service checks again, whatever the page showed.
+Who may (documents.selectors): staff with the documents role (member
+services), team leads and admins upload and check batches, publish and
+withdraw single documents and discard a checked batch; team leads and
+admins publish and withdraw batches. Every service checks again, whatever the page showed.
 
 A bulk upload is two steps. `batch_check` reads every file (documents.
 intake), writes those that pass to the private storage and keeps the

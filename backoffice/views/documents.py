@@ -5,8 +5,8 @@ checked into a report before anything is published; publishing (one
 confirmed step), discarding and withdrawing a batch; a document's page,
 its file and its withdrawal.
 
-Who: the member-services team, team leads and admins; batches are
-published and withdrawn by team leads and admins only
+Who: staff with the documents role (member services), team leads and
+admins; batches are published and withdrawn by team leads and admins only
 (documents.selectors.may_manage / may_publish_batch, checked again by the
 services). Everyone else on the staff gets 404, as for any page that is
 not theirs. Opening a document's file is recorded in the access log."""
