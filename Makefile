@@ -68,6 +68,9 @@ BENCH_SCALES ?= 100k 1m
 # The overview (bench/insights.py): 100,000 requests on SQLite, 1,000,000 on
 # PostgreSQL (issue 14's target; the seeding takes most of its ~15 min).
 INSIGHTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_insights
+# Documents (bench/documents.py): 5,000 statements checked and published,
+# on SQLite and on PostgreSQL (issue 15's target: under 60 s).
+DOCUMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_documents
 bench: messages
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
@@ -79,6 +82,8 @@ bench: messages
 	$(BIN)/python bench/insights.py --database-url $(INSIGHTS_DATABASE_URL)
 	$(BIN)/python bench/member_pages.py
 	$(BIN)/python bench/mail_ingest.py
+	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/documents.py --database-url $(DOCUMENTS_DATABASE_URL)
 	for scale in $(BENCH_SCALES); do $(BIN)/python bench/rig.py --scale $$scale || exit 1; done
 
 clean:

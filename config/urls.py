@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.views import admin_login_redirect
 from api.main import api
+from documents.urls import forms_urlpatterns
 
 admin.site.site_header = _("genoportal administration")
 admin.site.site_title = _("genoportal")
@@ -18,6 +19,9 @@ urlpatterns = [
     path("aushaenge/", include("notices.urls")),
     # Certificates: the member's (bescheinigungen/) and the public check (pruefen/).
     path("", include("certificates.urls")),
+    path("dokumente/", include("documents.urls")),
+    # Blank forms to download: public, nothing personal.
+    path("formulare/", include((forms_urlpatterns, "forms"))),
     path("bearbeitung/", include("backoffice.urls")),
     # The JSON face (Django Ninja): the member's appointments, OpenAPI at openapi.json.
     path("api/v1/", api.urls),
