@@ -5,7 +5,9 @@ the back office (every notice), and who may publish one."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -94,33 +96,68 @@ def may_publish(user, estate: Estate) -> bool:
     return leads_or_admin(user)
 
 
+# A page of the back office's list. The list is bounded in time, not in
+# number: 90 days of every estate's notices at a few a week each are
+# hundreds (bench/notices_incidents.py: 13 estates, 5 a week — 1,120
+# notices on one page took ~0.5 s to render).
+PAGE_SIZE = 50
+# The list's sections, in their order on the page.
+DRAFT, CURRENT, UPCOMING, PAST = range(4)
+
+
 @dataclass
 class StaffNotices:
-    drafts: list[Notice] = field(default_factory=list)
+    page: Page  # the notices of this page, section after section
+    drafts: list[Notice] = field(default_factory=list)  # of this page
     current: list[Notice] = field(default_factory=list)
     upcoming: list[Notice] = field(default_factory=list)
     past: list[Notice] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # each section's, every page
 
 
-def notices_for_staff(user, *, now: datetime.datetime | None = None) -> StaffNotices:
+def notices_for_staff(
+    user, *, page: str | int | None = None, now: datetime.datetime | None = None
+) -> StaffNotices:
     """The back office's list: drafts, current, announced (upcoming), and
-    those ended or withdrawn in the last PAST_DAYS — one query and one for
-    the buildings."""
+    those ended or withdrawn in the last PAST_DAYS (the latest first),
+    PAGE_SIZE at a time in that order. A page number past the end gives the
+    last page, nonsense the first. Three queries: the sections' counts, the
+    page, its buildings."""
     if not user.is_staff:
         raise Http404
     now = now or timezone.now()
     before = now - datetime.timedelta(days=PAST_DAYS)
-    rows = (
-        Notice.objects.filter(
-            Q(withdrawn_at__isnull=True, valid_until__isnull=True)
-            | Q(withdrawn_at__isnull=True, valid_until__gt=before)
-            | Q(withdrawn_at__gt=before)
-        )
-        .select_related("estate")
-        .prefetch_related("buildings")
-        .order_by("valid_from", "pk")
+    section = Case(
+        When(published_at__isnull=True, then=Value(DRAFT)),
+        When(Q(withdrawn_at__isnull=False) | Q(valid_until__lte=now), then=Value(PAST)),
+        When(valid_from__gt=now, then=Value(UPCOMING)),
+        default=Value(CURRENT),
     )
-    found = StaffNotices()
+    listed = Notice.objects.filter(
+        Q(withdrawn_at__isnull=True, valid_until__isnull=True)
+        | Q(withdrawn_at__isnull=True, valid_until__gt=before)
+        | Q(withdrawn_at__gt=before)
+    ).annotate(section=section)
+    names = {DRAFT: "drafts", CURRENT: "current", UPCOMING: "upcoming", PAST: "past"}
+    counts = dict.fromkeys(names.values(), 0)
+    for row in listed.values("section").annotate(n=Count("pk")).order_by():
+        counts[names[row["section"]]] = row["n"]
+    # Past ones by when they ended or were withdrawn, the latest first;
+    # the others by when they begin.
+    past = Q(section=PAST)
+    rows = (
+        listed.select_related("estate")
+        .prefetch_related("buildings")
+        .order_by(
+            "section",
+            Case(When(past, then=None), default=F("valid_from")).asc(),
+            Case(When(past, then=Coalesce("withdrawn_at", "valid_until"))).desc(nulls_last=True),
+            "pk",
+        )
+    )
+    pages = Paginator(rows, PAGE_SIZE)
+    pages.count = sum(counts.values())  # known: the paginator need not count again
+    found = StaffNotices(page=pages.get_page(page), counts=counts)
     lists = {
         NoticeState.DRAFT: found.drafts,
         NoticeState.CURRENT: found.current,
@@ -128,9 +165,8 @@ def notices_for_staff(user, *, now: datetime.datetime | None = None) -> StaffNot
         NoticeState.ENDED: found.past,
         NoticeState.WITHDRAWN: found.past,
     }
-    for notice in rows:
+    for notice in found.page:
         lists[notice.state(now)].append(notice)
-    found.past.sort(key=lambda n: n.withdrawn_at or n.valid_until, reverse=True)
     return found
 
 

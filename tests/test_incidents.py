@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext, override
 
 from cooperative.models import Building
 from demo.incidents import incidents_demo_ensure
@@ -522,6 +523,77 @@ def test_a_lead_creates_an_incident_from_a_request_page(client, cast, outage):
     assert incident.links.count() == 2
 
 
+def _requests(count: int) -> str:
+    """ "3 Anliegen": the German of the rows' and the heading's count."""
+    with override("de"):
+        return ngettext("%(count)s request", "%(count)s requests", count) % {"count": count}
+
+
+def _incident(estate, team, title, status, *, days_ago, **when) -> Incident:
+    incident = Incident.objects.create(title=title, estate=estate, team=team, status=status, **when)
+    Incident.objects.filter(pk=incident.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=days_ago)
+    )
+    return incident
+
+
+def test_the_list_pages_proposals_then_open_then_lately_done(client, cast, outage, monkeypatch):
+    monkeypatch.setattr("incidents.selectors.PAGE_SIZE", 2)
+    services.incidents_detect()
+    detected = _proposed()
+    estate, team, now = detected.estate, detected.team, timezone.now()
+    Incident.objects.filter(pk=detected.pk).update(created_at=now - datetime.timedelta(days=1))
+    _incident(estate, team, "Vorschlag alt", IncidentStatus.PROPOSED, days_ago=40)
+    _incident(estate, team, "Offen neu", IncidentStatus.OPEN, days_ago=2)
+    _incident(estate, team, "Offen vergessen", IncidentStatus.OPEN, days_ago=300)
+    _incident(estate, team, "Behoben", IncidentStatus.RESOLVED, days_ago=5, resolved_at=now)
+    gone = now - datetime.timedelta(days=15)  # past RECENT_DAYS: off the list
+    _incident(
+        estate, team, "Längst behoben", IncidentStatus.RESOLVED, days_ago=20, resolved_at=gone
+    )
+    titles = [
+        detected.title,
+        "Vorschlag alt",
+        "Offen neu",
+        "Offen vergessen",
+        "Behoben",
+        "Längst behoben",
+    ]
+    _login(client, cast.tom)
+    url = reverse("backoffice:incidents")
+    pages = [client.get(url, {"seite": str(n)}).content.decode() for n in (1, 2, 3)]
+
+    def shown(html):
+        return [t for place, t in sorted((html.find(f">{t}<"), t) for t in titles) if place >= 0]
+
+    assert [shown(page) for page in pages] == [
+        [detected.title, "Vorschlag alt"],
+        ["Offen neu", "Offen vergessen"],
+        ["Behoben"],
+    ]
+    assert de("Proposed") in pages[0] and de("Proposed") not in pages[1]
+    assert de("No incidents are being worked on.") not in pages[0]  # they are on page 2
+    assert de("Page %(number)s of %(count)s") % {"number": 3, "count": 3} in pages[2]
+    # Its requests are counted for the row.
+    assert _requests(3) in pages[0]
+
+
+def test_an_incident_shows_its_requests_a_page_at_a_time(client, cast, outage, monkeypatch):
+    monkeypatch.setattr("incidents.selectors.PAGE_SIZE", 2)
+    services.incidents_detect()
+    incident = _proposed()
+    _login(client, cast.tom)
+    url = reverse("backoffice:incident", args=[incident.public_id])
+    first = client.get(url).content.decode()
+    second = client.get(url, {"seite": "2"}).content.decode()
+    references = [t.reference for t in outage["tickets"]]  # in the order received
+    assert [r in first for r in references] == [True, True, False]
+    assert [r in second for r in references] == [False, False, True]
+    # The heading counts them all, on every page.
+    assert _requests(3) in first and _requests(3) in second
+    assert 'href="?seite=2" rel="next"' in first
+
+
 def test_the_incident_pages_need_few_queries(client, cast, outage):
     services.incidents_detect()
     incident = _proposed()
@@ -537,7 +609,9 @@ def test_the_incident_pages_need_few_queries(client, cast, outage):
     _login(client, cast.tom)
     for url in (
         reverse("backoffice:incidents"),
+        reverse("backoffice:incidents") + "?seite=2",
         reverse("backoffice:incident", args=[incident.public_id]),
+        reverse("backoffice:incident", args=[incident.public_id]) + "?seite=2",
         reverse("backoffice:incident_accept", args=[incident.public_id]),
     ):
         statements = measured(client, url)

@@ -456,6 +456,89 @@ def test_a_task_sends_in_batches_for_many_residents(cast, nord, monkeypatch):
     assert notices_email(notice_id=notice.pk) == 0
 
 
+# The staff list, a page at a time ---------------------------------------------------------
+
+
+def _titles(html: str, titles) -> list[str]:
+    """The titles among `titles` in the order the page shows them."""
+    found = [(html.find(f">{title}<"), title) for title in titles]
+    return [title for place, title in sorted(found) if place >= 0]
+
+
+def test_the_staff_list_pages_its_sections_in_order(client, cast, nord, monkeypatch):
+    monkeypatch.setattr("notices.selectors.PAGE_SIZE", 2)
+    now = timezone.now()
+    draft = notice_draft_save(
+        actor=cast.hanna, content=_content(title="Entwurf A", estate=nord[0].estate)
+    )
+    current = _published(cast, title="Gilt B", buildings=[nord[0]], valid_from=now - DAY)
+    announced = _published(
+        cast, title="Kommt C", buildings=[nord[0]], valid_from=now + DAY, valid_until=now + 2 * DAY
+    )
+    ended_long_ago = _published(
+        cast,
+        title="Lange her D",
+        buildings=[nord[0]],
+        valid_from=now - 9 * DAY,
+        valid_until=now - 8 * DAY,
+    )
+    ended = _published(
+        cast,
+        title="Eben vorbei E",
+        buildings=[nord[0]],
+        valid_from=now - 3 * DAY,
+        valid_until=now - DAY,
+    )
+    withdrawn = _published(cast, title="Zurück F", buildings=[nord[0]], valid_from=now - DAY)
+    notice_withdraw(actor=cast.tom, notice=withdrawn)
+    forgotten = _published(
+        cast,
+        title="Vergessen G",
+        buildings=[nord[0]],
+        valid_from=now - 200 * DAY,
+        valid_until=now - 100 * DAY,
+    )
+    titles = [
+        n.title_de for n in (draft, current, announced, ended_long_ago, ended, withdrawn, forgotten)
+    ]
+    client.force_login(cast.hanna)
+
+    pages = [client.get(STAFF, {"seite": str(n)}).content.decode() for n in (1, 2, 3)]
+    # Drafts, current, announced, then the past ones (the latest ended or
+    # withdrawn first); ended before PAST_DAYS: on no page.
+    shown = [_titles(page, titles) for page in pages]
+    assert shown == [
+        ["Entwurf A", "Gilt B"],
+        ["Kommt C", "Zurück F"],
+        ["Eben vorbei E", "Lange her D"],
+    ]
+    assert de("Drafts") in pages[0] and de("Drafts") not in pages[1]
+    assert (
+        de("Ended or withdrawn lately") in pages[1] and de("Ended or withdrawn lately") in pages[2]
+    )
+    assert de("Page %(number)s of %(count)s") % {"number": 2, "count": 3} in pages[1]
+    assert 'href="?seite=1" rel="prev"' in pages[1] and 'href="?seite=3" rel="next"' in pages[1]
+    # Past the end: the last page; nonsense: the first.
+    assert _titles(client.get(STAFF, {"seite": "9"}).content.decode(), titles) == shown[2]
+    assert _titles(client.get(STAFF, {"seite": "zwei"}).content.decode(), titles) == shown[0]
+
+
+def test_an_empty_section_says_so_on_the_first_page_only(client, cast, nord, monkeypatch):
+    monkeypatch.setattr("notices.selectors.PAGE_SIZE", 1)
+    now = timezone.now()
+    _published(cast, title="Gilt B", buildings=[nord[0]], valid_from=now - DAY)
+    _published(
+        cast, title="Kommt C", buildings=[nord[0]], valid_from=now + DAY, valid_until=now + 2 * DAY
+    )
+    client.force_login(cast.hanna)
+    first = client.get(STAFF).content.decode()
+    second = client.get(STAFF, {"seite": "2"}).content.decode()
+    assert de("No drafts.") in first and de("None.") in first
+    assert de("No notices are announced.") not in first  # it is on the next page
+    assert de("No drafts.") not in second and de("None.") not in second
+    assert "Kommt C" in second and de("Announced") in second
+
+
 # Query counts ----------------------------------------------------------------------------
 
 
@@ -485,6 +568,7 @@ def test_staff_pages_use_few_queries_none_repeated(client, cast, many):
     client.force_login(cast.hanna)
     for url in (
         STAFF,
+        STAFF + "?seite=2",
         STAFF + "neu/",
         f"{STAFF}{many.public_id}/",
         f"{STAFF}{many.public_id}/bearbeiten/",

@@ -100,3 +100,34 @@ def test_hanna_publishes_by_keyboard_and_alice_reads_it_on_her_phone(
     press_enter(page)
     assert "Heizung fällt aus" in page.locator("main").inner_text()
     check_page(page)
+
+
+def test_hanna_pages_through_the_list_by_keyboard(page, live_server, cast, password, monkeypatch):
+    """A page at a time (notices.selectors.PAGE_SIZE, 2 here): the next
+    page is a link reached by keyboard; both pages pass axe-core."""
+    monkeypatch.setattr("notices.selectors.PAGE_SIZE", 2)
+    estate = Contract.objects.current().get(members=cast.alice.member).unit.building.estate
+    now = timezone.now()
+    for number in range(3):
+        Notice.objects.create(
+            kind="water",
+            title_de=f"Wasser {number}",
+            text_de="Kein Wasser.",
+            estate=estate,
+            valid_from=now + datetime.timedelta(days=number),
+            valid_until=now + datetime.timedelta(days=number, hours=4),
+            published_at=now,
+            published_by=cast.tom,
+        )
+    base = live_server.url
+    log_in(page, base, "hanna@example.org", password)
+    page.goto(f"{base}/bearbeitung/aushaenge/")
+    assert "Wasser 2" not in page.locator("main").inner_text()
+    check_page(page)
+    tab_to(page, "main a[rel=next]")
+    press_enter(page)
+    assert page.url == f"{base}/bearbeitung/aushaenge/?seite=2"
+    text = page.locator("main").inner_text()
+    assert "Wasser 2" in text and "Wasser 0" not in text
+    assert de("Page %(number)s of %(count)s") % {"number": 2, "count": 2} in text
+    check_page(page)

@@ -24,7 +24,7 @@ def incident_list(request):
     return render(
         request,
         "backoffice/incidents/list.html",
-        {"incidents": selectors.incidents_for_staff(request.user)},
+        {"incidents": selectors.incidents_for_staff(request.user, page=request.GET.get("seite"))},
     )
 
 
@@ -37,7 +37,7 @@ def incident_detail(request, public_id):
         "backoffice/incidents/detail.html",
         {
             "incident": incident,
-            "links": selectors.incident_links(incident),
+            "links": selectors.incident_links_page(incident, page=request.GET.get("seite")),
             "may_manage": selectors.may_manage(request.user, incident),
             "Status": IncidentStatus,
         },

@@ -23,7 +23,7 @@ def notice_list(request):
     return render(
         request,
         "backoffice/notices/list.html",
-        {"notices": selectors.notices_for_staff(request.user)},
+        {"notices": selectors.notices_for_staff(request.user, page=request.GET.get("seite"))},
     )
 
 
