@@ -71,6 +71,9 @@ INSIGHTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_ins
 # Documents (bench/documents.py): 5,000 statements checked and published,
 # on SQLite and on PostgreSQL (issue 15's target: under 60 s).
 DOCUMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_documents
+# The lists that grow with time (bench/notices_incidents.py): three years of
+# notices and incidents over 100,000 requests, on SQLite and on PostgreSQL.
+LISTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_lists
 bench: messages
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
@@ -80,6 +83,8 @@ bench: messages
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/insights.py
 	$(BIN)/python bench/insights.py --database-url $(INSIGHTS_DATABASE_URL)
+	$(BIN)/python bench/notices_incidents.py
+	$(BIN)/python bench/notices_incidents.py --database-url $(LISTS_DATABASE_URL)
 	$(BIN)/python bench/member_pages.py
 	$(BIN)/python bench/mail_ingest.py
 	$(BIN)/python bench/documents.py
