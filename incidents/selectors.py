@@ -274,8 +274,8 @@ def incident_links(incident: Incident) -> list[IncidentTicket]:
 def incident_links_page(incident: Incident, *, page: str | int | None = None) -> Page:
     """A page of the incident's requests (PAGE_SIZE; two queries): an
     estate's heating failure brings hundreds (bench/notices_incidents.py:
-    300 on one page took ~130 ms of CPU to render, three times the inbox's
-    page)."""
+    300 on one page took 106-127 ms of CPU to render, 2.2-2.7 times the
+    inbox's page; 50: ~40 ms)."""
     return Paginator(_links(incident), PAGE_SIZE).get_page(page)
 
 
