@@ -39,7 +39,7 @@ demo: messages
 	    sleep 10; done & \
 	  while true; do $(MANAGE) routing_escalate -v0; $(MANAGE) mail_retry -v0 >/dev/null; \
 	    $(MANAGE) drafts_expire -v0; $(MANAGE) appointments_remind -v0; \
-	    $(MANAGE) incidents_detect -v0; sleep 60; done & \
+	    $(MANAGE) incidents_detect -v0; $(MANAGE) privacy_exports_expire -v0; sleep 60; done & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default

@@ -16,6 +16,7 @@ urlpatterns = [
     path("termine/", include("appointments.urls")),
     path("raeume/", include("rooms.urls")),
     path("aushaenge/", include("notices.urls")),
+    path("meine-daten/", include("privacy.urls")),
     path("bearbeitung/", include("backoffice.urls")),
     # The JSON face (Django Ninja): the member's appointments, OpenAPI at openapi.json.
     path("api/v1/", api.urls),
