@@ -66,9 +66,11 @@ def zip_write(
         archive.writestr(_info(name, "text/html"), content)
         archive.writestr(_info("LIESMICH.txt", "text/plain"), readme.encode("utf-8"))
         for file in files:
-            with storage.open(file.storage_name, "rb") as source:
-                with archive.open(_info(file.path, file.content_type), "w") as member:
-                    shutil.copyfileobj(source, member, CHUNK)
+            with (
+                storage.open(file.storage_name, "rb") as source,
+                archive.open(_info(file.path, file.content_type), "w") as member,
+            ):
+                shutil.copyfileobj(source, member, CHUNK)
 
 
 def sha256_of(handle: BinaryIO) -> tuple[str, int]:

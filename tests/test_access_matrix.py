@@ -48,6 +48,7 @@ from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
 from notices.models import NoticeKind
 from notices.services import NoticeContent, notice_draft_save, notice_publish
+from privacy.services import data_export_prepare, data_export_request
 from rooms.models import Room, RoomKind
 from rooms.services import room_book, room_span
 from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
@@ -146,6 +147,10 @@ ROUTES = {
     "tickets:share":                           (L,    405,  405,  405,  404,  404,  404),
     "tickets:attachment":                      (L,    200,  200,  404,  404,  404,  404),
     "tickets:attachment [personal request]":   (L,    200,  404,  404,  404,  404,  404),
+    # A copy of one's data (issue 15, privacy): every member asks for their
+    # own; alice's ready ZIP is hers alone, not her household's.
+    "privacy:export":                          (L,    200,  200,  200,  404,  404,  404),
+    "privacy:download":                        (L,    200,  404,  404,  404,  404,  404),
     # Appointments (issue 13): members book; staff have no member pages.
     "appointments:list":                       (L,    200,  200,  200,  404,  404,  404),
     "appointments:new":                        (L,    200,  200,  200,  404,  404,  404),
@@ -1044,6 +1049,11 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:incident_notice [open]": {"public_id": opened.public_id},
         }
     )
+
+    # Alice's copy of her data, prepared by the worker.
+    export = data_export_request(user=alice)
+    assert data_export_prepare(export_id=export.pk) == "ready"
+    arguments["privacy:download"] = {"public_id": export.public_id}
 
     paths = {}
     for route in all_routes():
