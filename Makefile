@@ -68,6 +68,9 @@ BENCH_SCALES ?= 100k 1m
 # The overview (bench/insights.py): 100,000 requests on SQLite, 1,000,000 on
 # PostgreSQL (issue 14's target; the seeding takes most of its ~15 min).
 INSIGHTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_insights
+# A member's data export (bench/privacy_export.py): 500 requests with a
+# 200 KB file each, on SQLite and on PostgreSQL.
+PRIVACY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_privacy
 bench: messages
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
@@ -77,6 +80,8 @@ bench: messages
 	$(BIN)/python bench/insights.py
 	$(BIN)/python bench/insights.py --database-url $(INSIGHTS_DATABASE_URL)
 	$(BIN)/python bench/member_pages.py
+	$(BIN)/python bench/privacy_export.py
+	$(BIN)/python bench/privacy_export.py --database-url $(PRIVACY_DATABASE_URL)
 	$(BIN)/python bench/mail_ingest.py
 	for scale in $(BENCH_SCALES); do $(BIN)/python bench/rig.py --scale $$scale || exit 1; done
 
