@@ -21,6 +21,7 @@ from tickets.files import file_clean
 from tickets.models import RequestField, RequestType, Status, Ticket, TicketDraft, TicketEvent
 from tickets.selectors import tickets_open_for_member
 from tickets.services import (
+    TicketError,
     TicketWithdrawn,
     draft_save,
     ticket_member_reply,
@@ -564,3 +565,26 @@ def test_the_handler_is_told_who_of_the_household_wrote(cast):
     mail = OutboundEmail.objects.filter(to=cast.hanna.email).latest("pk")
     assert mail.body.startswith(f"{cast.bob.member.full_name} ")
     assert cast.alice.member.full_name not in mail.body
+
+
+def test_a_reply_written_on_an_old_page_does_not_reopen_a_request_closed_meanwhile(cast):
+    """The member's page still shows the office's question (waiting) while a
+    handler closes the request: the reply reads the status under the row
+    lock, is refused, and the request stays closed."""
+    ticket = ticket_create(assignee=cast.hanna)
+    ticket_reply(
+        ticket=ticket,
+        actor=cast.hanna,
+        body="Wann sind Sie zu Hause?",
+        expected_version=ticket.version,
+        public=True,
+        ask_member=True,
+    )
+    page = Ticket.objects.get(pk=ticket.pk)  # what the member's page was built from
+    assert page.status == Status.WAITING
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)  # the office, meanwhile
+    events = TicketEvent.objects.count()
+    with pytest.raises(TicketError):
+        ticket_member_reply(ticket=page, user=cast.alice, body="Ab 14 Uhr.")
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
+    assert TicketEvent.objects.count() == events

@@ -392,9 +392,14 @@ def ticket_member_reply(
 ) -> TicketEvent:
     """A member writes to the office about their request (also answers a
     question to them: the ticket goes back to the handler)."""
-    if ticket.status in NO_MESSAGES:
-        raise TicketError(ticket.status)
     with transaction.atomic():
+        # Read the status under the row lock: the page the member wrote on
+        # may be older than the office closing or merging the request, and
+        # the reply must not reopen it over that (or skip the status change
+        # a handler's question asked for).
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status in NO_MESSAGES:
+            raise TicketError(ticket.status)
         event = events.event_member_reply(ticket=ticket, actor=user, body=body)
         _attachments_store(ticket=ticket, event=event, files=list(files), user=user)
         # The inbox marks it for every handler who has not looked since.
