@@ -21,6 +21,8 @@ from privacy.selectors import export_latest_for_member, get_export_for_member
 def export_page(request):
     if request.method == "POST":
         export = services.data_export_request(user=request.user)
+        # Without a queue (GENOPORTAL_TASKS_IMMEDIATE) it was built on commit.
+        export.refresh_from_db(fields=["status"])
         if export.status == DataExport.Status.READY:
             # The worker ran within the request (no queue in between).
             messages.success(request, _("Your data is ready to download."))
