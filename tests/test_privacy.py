@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from appointments.models import AppointmentType
+from appointments.models import Appointment, AppointmentType
 from appointments.selectors import slots_free
 from appointments.services import appointment_book
 from audit.models import AccessLog
@@ -37,6 +37,7 @@ from members.models import Contract, ContractMember, Member
 from privacy.models import DataExport
 from privacy.retention import privacy_retention
 from privacy.services import data_export_request, data_exports_expire
+from rooms.models import RoomBooking
 from rooms.services import room_book, room_span
 from tests.factories import TAP, photo, ticket_create
 from tests.helpers import de, measured, parallel, repeated
@@ -510,7 +511,39 @@ def former(cast, settings, tmp_path):
         ticket_create(member=gerd.member, created_by=gerd, channel=Channel.PORTAL), YEARS_AGO_4
     )
     alice_old = _finished(ticket_create(), YEARS_AGO_4)
+    # A home visit and a guest apartment stay of frieda's, four years ago.
+    advisor = appointments_demo_ensure(hanna=hanna, tom=cast.tom)["hanna"]
+    starts = timezone.now() - YEARS_AGO_4
+    visit = Appointment.objects.create(
+        advisor=advisor,
+        appointment_type=AppointmentType.objects.get(slug="technik-vor-ort"),
+        member=frieda.member,
+        booked_by=frieda,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        busy_from=starts,
+        busy_until=starts + datetime.timedelta(hours=1),
+        status=Appointment.Status.ATTENDED,
+        location="Alte Straße 1, Altstadt",
+        note="Bei Früher klingeln",
+        ticket=due,
+    )
+    stay = RoomBooking.objects.create(
+        room=rooms_demo_ensure(cast)["flat"],
+        member=frieda.member,
+        booked_by=frieda,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(days=2),
+        busy_until=starts + datetime.timedelta(days=2, hours=3),
+        units=2,
+        price="70.00",
+        persons=2,
+        purpose="Besuch von Fritz Früher",
+        status=RoomBooking.Status.CONFIRMED,
+    )
     return {
+        "visit": visit,
+        "stay": stay,
         "frieda": frieda,
         "gerd": gerd,
         "due": due,
@@ -539,6 +572,8 @@ def _snapshot() -> dict:
         "users": list(User.objects.order_by("pk").values()),
         "inbound": list(InboundEmail.objects.order_by("pk").values()),
         "outbound": list(OutboundEmail.objects.order_by("pk").values()),
+        "appointments": list(Appointment.objects.order_by("pk").values()),
+        "room_bookings": list(RoomBooking.objects.order_by("pk").values()),
     }
 
 
@@ -567,6 +602,12 @@ def test_retention_anonymises_former_members_requests_after_the_period(
         report = privacy_retention()
     assert report.as_dict() == dry.as_dict()
     assert (report.requests, report.attachments, report.emails_in, report.accounts) == (2, 1, 1, 1)
+    assert (report.appointments, report.room_bookings) == (1, 1)
+    visit = Appointment.objects.get(pk=former["visit"].pk)
+    assert (visit.note, visit.location, visit.ticket_id) == ("", "", None)
+    assert visit.status == Appointment.Status.ATTENDED and visit.member_id == frieda.member.pk
+    stay = RoomBooking.objects.get(pk=former["stay"].pk)
+    assert stay.purpose == "" and str(stay.price) == "70.00"
 
     due = Ticket.objects.get(pk=former["due"].pk)
     assert due.member_id is None
