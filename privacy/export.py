@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from django.core.files.storage import Storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -52,7 +51,6 @@ def zip_write(
     summary: tuple[str, bytes],
     readme: str,
     files: Iterable[ExportFile],
-    storage: Storage,
 ) -> None:
     """Write the export into `target` (a file opened for writing). A stored
     file that cannot be read raises: an export is complete or not offered."""
@@ -67,7 +65,7 @@ def zip_write(
         archive.writestr(_info("LIESMICH.txt", "text/plain"), readme.encode("utf-8"))
         for file in files:
             with (
-                storage.open(file.storage_name, "rb") as source,
+                file.storage.open(file.storage_name, "rb") as source,
                 archive.open(_info(file.path, file.content_type), "w") as member,
             ):
                 shutil.copyfileobj(source, member, CHUNK)

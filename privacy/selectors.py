@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.files.storage import Storage
 from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -74,7 +75,8 @@ class ExportFile:
     """One stored file and where it goes in the ZIP."""
 
     path: str  # inside the ZIP
-    storage_name: str  # in the default storage
+    storage: Storage  # where it is kept (attachments, documents: each their own)
+    storage_name: str
     size: int
     content_type: str
 
@@ -91,6 +93,7 @@ def _attachment(attachment: Attachment, folder: str, files: list[ExportFile]) ->
     files.append(
         ExportFile(
             path=path,
+            storage=attachment.file.storage,
             storage_name=attachment.file.name,
             size=attachment.size,
             content_type=attachment.content_type,

@@ -142,7 +142,6 @@ def data_export_prepare(*, export_id: int, now: datetime.datetime | None = None)
                 summary=summary,
                 readme=_readme(language),
                 files=files,
-                storage=default_storage,
             )
             sha256, size = sha256_of(handle)
             stored = default_storage.save(name, File(handle, name=name))
