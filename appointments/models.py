@@ -309,6 +309,14 @@ class Appointment(TimeStampedModel):
             # row of the advisor's years of history was read.
             models.Index(fields=["advisor", "busy_until"], name="appointment_advisor_busy"),
             models.Index(fields=["member", "starts_at"], name="appointment_member_start"),
+            # The overview's offered hours read an advisor's blocked times
+            # over up to three years: without it, every booking of those
+            # years was read to find the few blocks among them.
+            models.Index(
+                fields=["advisor", "busy_until"],
+                condition=Q(kind="block"),
+                name="appointment_block_busy",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

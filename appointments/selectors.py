@@ -21,7 +21,7 @@ from appointments.models import (
 )
 from appointments.slots import Availability, Calendar, Rules, Slot, any_advisor, free_slots
 from cooperative.cache import cooperative_current
-from cooperative.models import ClosingDay
+from cooperative.models import ClosingDay, Cooperative
 from routing.models import Absence
 from tickets.models import Ticket
 
@@ -39,10 +39,13 @@ def rules_for(appointment_type: AppointmentType, *, notice: bool = True) -> Rule
     )
 
 
-def calendar_current() -> Calendar:
+def calendar_current(cooperative: Cooperative | None = None) -> Calendar:
     """The cooperative's public holidays (its federal state), closing days
-    and half days (24 and 31 December, when it closes early then)."""
-    cooperative = cooperative_current()
+    and half days (24 and 31 December, when it closes early then).
+    `cooperative`: the row, when the caller has it already (the overview's
+    figures take the page's copy, up to a minute old; a booking reads the
+    row as it is now)."""
+    cooperative = cooperative or cooperative_current()
     closed = frozenset(ClosingDay.objects.values_list("date", flat=True))
     half = cooperative.half_days_close_at
     return Calendar(
@@ -80,10 +83,13 @@ def availability_for(
     last_day: datetime.date,
     exclude: Appointment | None = None,
     ignore_busy: bool = False,
+    busy_kind: str | None = None,
 ) -> list[Availability]:
     """Each advisor's availability between the two local dates. `exclude`:
     a booking being moved does not stand in its own way. `ignore_busy`:
-    the times on offer at all (to tell "not offered" from "just taken")."""
+    the times on offer at all (to tell "not offered" from "just taken").
+    `busy_kind`: only this kind of Appointment is busy (the overview's
+    offered hours: blocked times only, bookings being what it measures)."""
     ids = [advisor.pk for advisor in advisors]
     weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     for advisor_id, weekday, starts, ends in WeeklyHours.objects.filter(
@@ -118,6 +124,10 @@ def availability_for(
         )
         if exclude is not None:
             taken = taken.exclude(pk=exclude.pk)
+        if busy_kind is not None:
+            # kind = …, not IN (…): SQLite uses the blocks' partial index
+            # (appointment_block_busy) only for the very condition it names.
+            taken = taken.filter(kind=busy_kind)
         for advisor_id, kind, busy_from, busy_until, starts_at in taken.values_list(
             "advisor_id", "kind", "busy_from", "busy_until", "starts_at"
         ):

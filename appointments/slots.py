@@ -198,9 +198,14 @@ def _merged_busy(busy: Iterable[Interval]) -> tuple[list[int], list[int]]:
     Disjoint intervals let one bisect on the ends answer "does anything overlap [a, b)":
     the first interval ending after a is the only candidate.
     """
+    return _merged((_ticks(s), _ticks(e)) for s, e in busy)
+
+
+def _merged(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Intervals of ticks merged into disjoint ones: starts and ends both ascending."""
     starts: list[int] = []
     ends: list[int] = []
-    for start, end in sorted((_ticks(s), _ticks(e)) for s, e in busy):
+    for start, end in sorted(intervals):
         if end <= start:
             continue
         # Touching intervals merge too; half-open, so nothing can fit between them.
@@ -357,6 +362,71 @@ def free_slots(
     # which compare by wall time within one zone.
     found.sort()
     return [Slot(advisor_id, times[0], times[1]) for _, advisor_id, times in found]
+
+
+def offered_time(
+    *,
+    advisors: Sequence[Availability],
+    calendar: Calendar,
+    first_day: datetime.date,
+    last_day: datetime.date,
+) -> dict[int, datetime.timedelta]:
+    """The time each advisor offers on the local dates first_day..last_day, by advisor id.
+
+    The same days and ranges free_slots steps through: the date's override, else the
+    weekly hours; nothing on public holidays, closing days and absent days; a half day's
+    ranges end when the office closes. Less each advisor's `busy` intervals where they
+    fall into those ranges (the caller decides what is busy: the overview passes blocked
+    times, which take the time off offer). Counted in absolute time, so 01:00-04:00 is
+    two hours on the spring DST day and four on the autumn one. No notice, horizon,
+    daily maximum or topic length: what was on offer, not what could still be booked.
+    """
+    zone = calendar.zone
+    days: list[tuple[datetime.date, _Frame | None, datetime.time | None]] = []
+    day = first_day
+    while day <= last_day:
+        if not calendar.is_closed(day):
+            days.append((day, _frame(day, zone), calendar.closes_at(day)))
+        day += _ONE_DAY
+    since_midnight: dict[datetime.time, int] = {}
+
+    def ticks(day: datetime.date, frame: _Frame | None, value: datetime.time) -> int:
+        if frame is None:
+            return _ticks(datetime.datetime.combine(day, value, tzinfo=zone))
+        if value not in since_midnight:
+            since_midnight[value] = _since_midnight(value)
+        return frame[0] + since_midnight[value]
+
+    offered: dict[int, datetime.timedelta] = {}
+    for advisor in advisors:
+        busy_starts, busy_ends = _merged_busy(advisor.busy)
+        total = 0
+        for day, frame, closes in days:
+            if day in advisor.absent_days:
+                continue
+            intervals = []
+            for range_start, range_end in advisor.ranges(day):
+                if closes is not None:
+                    range_end = min(range_end, closes)
+                    if range_start >= range_end:
+                        continue
+                start, end = ticks(day, frame, range_start), ticks(day, frame, range_end)
+                if start < end:
+                    intervals.append((start, end))
+            if frame is None:
+                # Only on a DST day can ranges disjoint in wall time meet in absolute
+                # time (one ending in the spring gap): merged, no instant counts twice.
+                intervals = list(zip(*_merged(intervals), strict=True))
+            for start, end in intervals:
+                total += end - start
+                # The busy intervals are disjoint and sorted: those from the first that
+                # ends after `start` on, while they begin before `end`.
+                index = bisect_right(busy_ends, start)
+                while index < len(busy_ends) and busy_starts[index] < end:
+                    total -= min(end, busy_ends[index]) - max(start, busy_starts[index])
+                    index += 1
+        offered[advisor.advisor_id] = total * _MICROSECOND
+    return offered
 
 
 def any_advisor(slots: Iterable[Slot]) -> list[tuple[datetime.datetime, tuple[int, ...]]]:

@@ -3,6 +3,7 @@
 500 ms and with 100,000 on SQLite in under 300 ms".
 
     .venv/bin/python bench/insights.py [--tickets N] [--years 8] [--runs 10]
+                                       [--advisors 20] [--appointments N]
                                        [--target MS] [--database-url postgres://…/gp_bench_x]
                                        [--reuse] [--json var/bench/insights-<vendor>.json]
                                        [--seed 7]
@@ -12,9 +13,15 @@ The data: bench/seed.py's requests (seed_database with a scale of
 its staff and teams, members and households, every request's channel,
 team, handler, priority, SLA deadlines, first response, status, ~7 %
 open, resolution, ratings, events), then ANALYZE. Default --tickets:
-1,000,000 on PostgreSQL, 100,000 on SQLite. With --reuse the database at
---database-url (PostgreSQL, or sqlite:///path) is used as it is — seeded
-only if it holds no requests — and kept; e.g. one left by
+1,000,000 on PostgreSQL, 100,000 on SQLite. bench/seed.py makes no
+appointments, so the outcome part's hours per advisor get
+bench/appointments_db.py's: the demo's four advisors and --advisors more
+with weekly hours, an override, a holiday, and --appointments over the
+last three years (attended, some missed and cancelled; default 100,000
+on PostgreSQL, 30,000 on SQLite; 0: none) plus eight weeks ahead. With
+--reuse the database at --database-url (PostgreSQL, or sqlite:///path) is
+used as it is — seeded only if it holds no requests, appointments only if
+it holds none — and kept; e.g. one left by
 `bench/seed.py --scale 1m --keep genoportal_bench_insights`.
 
 Measured (after a warm-up; median and p95 of wall-clock time, the CPU
@@ -38,6 +45,7 @@ SQLite) or a page answers otherwise than 200."""
 import argparse
 import datetime
 import json
+import random
 import shutil
 import statistics
 import sys
@@ -47,6 +55,7 @@ from pathlib import Path
 
 # Run as a script: the project root on the path, for bench.*.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.appointments_db import build as appointments_build
 from bench.appointments_db import percentile
 from bench.member_pages import drop_database, prepare_database
 from bench.rooms import second_step
@@ -58,6 +67,7 @@ PARTS = ["eingang", "rueckstand", "zeiten", "schwerpunkte", "ergebnis"]
 PERIODS = [90, 365]  # days: the default and the longest of the list
 TARGETS = {"postgresql": 500.0, "sqlite": 300.0}
 TICKETS = {"postgresql": 1_000_000, "sqlite": 100_000}
+APPOINTMENTS = {"postgresql": 100_000, "sqlite": 30_000}
 # The columns of the table; the rest of a row goes to its notes.
 PLAIN = {"key", "label", "runs", "median_ms", "p95_ms", "cpu_median_ms", "statements"}
 
@@ -113,8 +123,8 @@ def selector_calls(scope_of):
         ("heat", "heat", lambda days: selectors.heat(scope_of(days))),
         ("reopened_rated", "reopened_and_rated",
          lambda days: selectors.reopened_and_rated(scope_of(days))),
-        ("appointments", "appointments_use",
-         lambda days: selectors.appointments_use(scope_of(days))),
+        ("appointments", "appointments_by_advisor",
+         lambda days: selectors.appointments_by_advisor(scope_of(days))),
     ]  # fmt: skip
 
 
@@ -129,6 +139,8 @@ def main() -> int:
     parser.add_argument("--database-url", help="postgres://… (default: SQLite, temporary)")
     parser.add_argument("--reuse", action="store_true", help="use the database as it is, keep it")
     parser.add_argument("--json", help="default var/bench/insights-<vendor>.json")
+    parser.add_argument("--advisors", type=int, default=20, help="with appointments")
+    parser.add_argument("--appointments", type=int, help="past ones (100,000 / 30,000; 0: none)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.reuse and not args.database_url:
@@ -148,6 +160,7 @@ def main() -> int:
         from django.utils import timezone
 
         from accounts.models import User
+        from appointments.models import Appointment
         from bench.seed import seed_database
         from insights.selectors import Scope
         from tickets.models import OPEN, Ticket
@@ -162,6 +175,20 @@ def main() -> int:
             wanted = args.tickets or TICKETS[vendor]
             seed_database(scale=scale_for(wanted, args.years), rng_seed=args.seed)
             how = f"seeded ({wanted:,} requests over {args.years} years)"
+        wanted_appointments = (
+            APPOINTMENTS[vendor] if args.appointments is None else args.appointments
+        )
+        if wanted_appointments and not Appointment.objects.exists():
+            staff = {user.email: user for user in User.objects.filter(
+                email__in=["hanna@example.org", "tom@example.org"])}  # fmt: skip
+            cast = argparse.Namespace(
+                hanna=staff["hanna@example.org"], tom=staff["tom@example.org"]
+            )
+            plan = argparse.Namespace(
+                advisors=args.advisors, weeks=8, busy=0.3, history=wanted_appointments
+            )
+            appointments_build(random.Random(args.seed), plan, cast)
+            how += f"; appointments of {args.advisors} + 4 advisors seeded"
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         built = time.perf_counter() - started
@@ -174,9 +201,12 @@ def main() -> int:
             ).count()
             for days in PERIODS
         }
+        appointments = Appointment.objects.count()
+        advisors = Appointment.objects.values("advisor_id").distinct().count()
         seeded = (
             f"{database}: {total:,} requests, {open_now:,} open, "
             + ", ".join(f"{n:,} in the last {d} days" for d, n in in_period.items())
+            + f"; {appointments:,} appointments of {advisors} advisors"
             + f"; {how}, analysed, in {built:.1f} s"
         )
         print(seeded, flush=True)
@@ -252,6 +282,7 @@ def main() -> int:
             "vendor": vendor,
             "seed": {
                 "requests": total,
+                "appointments": appointments,
                 "open": open_now,
                 "in_period": {str(d): n for d, n in in_period.items()},
                 "how": how,

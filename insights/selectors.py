@@ -5,17 +5,21 @@ the inbox filters that list exactly the tickets behind it).
 
 The period is local dates in the cooperative's zone, both days included.
 Incoming, timings, SLA, reopens and ratings are about the requests
-received in the period; the backlog is what is open now."""
+received in the period; the backlog is what is open now; appointments
+are those that start in the period."""
 
 import datetime
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q
+from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 
-from appointments.models import Appointment
+from appointments.models import Advisor, Appointment
+from appointments.selectors import availability_for, calendar_current
+from appointments.slots import offered_time
+from cooperative.cache import cooperative_cached
 from core.stats import Percentile, Seconds
 from tickets.models import FINISHED, OPEN, Channel, Ticket, TicketEvent, overdue_condition
 
@@ -258,22 +262,108 @@ def reopened_and_rated(scope: Scope) -> dict:
     return figures
 
 
-def appointments_use(scope: Scope) -> dict:
-    """Appointments in the period (by their time): booked, held, missed,
-    cancelled. Advisors belong to no team or estate: the scope's period
-    applies, its estate and team do not."""
-    appointments = Appointment.objects.filter(
-        kind=Appointment.Kind.APPOINTMENT, starts_at__gte=scope.start, starts_at__lt=scope.end
+# Appointments that stand: booked, held or missed. A member who did not
+# come still had the advisor's time, so a no-show counts as booked time.
+STANDING = (Appointment.Status.BOOKED, Appointment.Status.ATTENDED, Appointment.Status.NO_SHOW)
+
+
+def appointments_by_advisor(scope: Scope) -> tuple[list[Row], Row]:
+    """Per advisor for the period: the hours offered, the hours booked and
+    the share of the offered hours they are, how many appointments were
+    booked (all that stand), held, missed and cancelled, and the no-show
+    rate (missed of those with an outcome); and a total row. Appointments
+    count by their start; advisors belong to no team or estate, so the
+    scope's period applies, its estate and team do not.
+
+    Booked hours and the counts are one aggregate query for all advisors,
+    never the appointments themselves. Offered hours are availability, not
+    appointments: each advisor's weekly hours, date overrides, absences and
+    the cooperative's holidays and closing days as the booking pages read
+    them (appointments.selectors.availability_for, one query per kind for
+    all advisors and days), summed by appointments.slots.offered_time.
+    They are the hours as set today — no history of them is kept — and
+    only of advisors who take bookings now: one who stopped offers nothing
+    (their appointments still count).
+
+    Blocked time (staff blocks, Appointment.Kind.BLOCK) is neither booked
+    nor offered: the advisor took it off offer (a meeting, a site visit),
+    as a shorter day's override would, so it comes off the offered hours;
+    counting it as booked would report an advisor who blocks a whole week
+    as fully used by members. The database keeps blocks and bookings from
+    overlapping, so nothing is taken off twice."""
+    period = Q(
+        appointments__kind=Appointment.Kind.APPOINTMENT,
+        appointments__starts_at__gte=scope.start,
+        appointments__starts_at__lt=scope.end,
     )
-    figures = appointments.aggregate(
-        booked=Count("pk", filter=~Q(status=Appointment.Status.CANCELLED)),
-        attended=Count("pk", filter=Q(status=Appointment.Status.ATTENDED)),
-        no_show=Count("pk", filter=Q(status=Appointment.Status.NO_SHOW)),
-        cancelled=Count("pk", filter=Q(status=Appointment.Status.CANCELLED)),
+    standing = Q(in_period__status__in=STANDING)
+    advisors = list(
+        Advisor.objects.select_related("user")
+        .annotate(in_period=FilteredRelation("appointments", condition=period))
+        .annotate(
+            takes_bookings=Exists(Advisor.objects.bookable().filter(pk=OuterRef("pk"))),
+            booked=Count("in_period", filter=standing),
+            booked_seconds=Sum(
+                Seconds("in_period__ends_at", "in_period__starts_at"), filter=standing
+            ),
+            attended=Count("in_period", filter=Q(in_period__status=Appointment.Status.ATTENDED)),
+            no_show=Count("in_period", filter=Q(in_period__status=Appointment.Status.NO_SHOW)),
+            cancelled=Count("in_period", filter=Q(in_period__status=Appointment.Status.CANCELLED)),
+        )
+        .order_by("user__last_name", "user__first_name", "pk")
     )
+    offering = [advisor for advisor in advisors if advisor.takes_bookings]
+    offered: dict[int, datetime.timedelta] = {}
+    if offering:
+        offered = offered_time(
+            advisors=availability_for(
+                offering,
+                first_day=scope.first_day,
+                last_day=scope.last_day,
+                busy_kind=Appointment.Kind.BLOCK,
+            ),
+            # The page's copy of the cooperative (a minute old at most): a
+            # figure of the past need not read the row again.
+            calendar=calendar_current(cooperative_cached()),
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+        )
+    rows = []
+    total = {"offered": 0, "booked_seconds": 0, "booked": 0, "attended": 0, "no_show": 0,
+             "cancelled": 0}  # fmt: skip
+    for advisor in advisors:
+        seconds = round(offered.get(advisor.pk, datetime.timedelta()).total_seconds())
+        figures = {
+            "offered": seconds,
+            # julianday() on SQLite is a few microseconds off: whole seconds
+            "booked_seconds": round(advisor.booked_seconds or 0),
+            "booked": advisor.booked,
+            "attended": advisor.attended,
+            "no_show": advisor.no_show,
+            "cancelled": advisor.cancelled,
+        }
+        if not (seconds or figures["booked"] or figures["cancelled"]):
+            continue  # nothing offered or booked in the period
+        for name, value in figures.items():
+            total[name] += value
+        rows.append(Row(str(advisor.pk), str(advisor), _use_values(figures)))
+    return rows, Row("total", "", _use_values(total))
+
+
+def _use_values(figures: dict) -> dict:
     outcome = figures["attended"] + figures["no_show"]
-    figures["no_show_rate"] = figures["no_show"] / outcome if outcome else None
-    return figures
+    offered = figures["offered"] / HOUR
+    booked = figures["booked_seconds"] / HOUR
+    return {
+        "offered_hours": offered,
+        "booked_hours": booked,
+        "share": booked / offered if offered else None,
+        "booked": figures["booked"],
+        "attended": figures["attended"],
+        "no_show": figures["no_show"],
+        "no_show_rate": figures["no_show"] / outcome if outcome else None,
+        "cancelled": figures["cancelled"],
+    }
 
 
 def may_see(user) -> bool:

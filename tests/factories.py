@@ -1,5 +1,5 @@
 """Test data for requests: the one ticket factory, the answers and files a
-member sends. A helper module, not a test module: test modules import from
+member sends; appointments as they stand in the database. A helper module, not a test module: test modules import from
 here, never from each other."""
 
 import datetime
@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import User
+from appointments.models import Appointment
 from members.models import Member
 from tickets.models import Channel, FieldKind, RequestField, RequestType, Ticket
 from tickets.services import ticket_open
@@ -164,3 +165,18 @@ def jpeg() -> bytes:
     out = BytesIO()
     Image.new("RGB", (40, 30), "red").save(out, "JPEG")
     return out.getvalue()
+
+
+def appointment_put(advisor, starts, minutes, status="booked", *, block=False, member=None,
+                    topic=None):  # fmt: skip
+    """An appointment (or, with `block`, blocked time) as it stands in the
+    database, past ones included: the services book and block only from
+    now on, and the overview's figures are mostly about the past."""
+    ends = starts + datetime.timedelta(minutes=minutes)
+    return Appointment.objects.create(
+        kind=Appointment.Kind.BLOCK if block else Appointment.Kind.APPOINTMENT,
+        advisor=advisor,
+        member=None if block else member,
+        appointment_type=None if block else topic,
+        starts_at=starts, ends_at=ends, busy_from=starts, busy_until=ends, status=status,
+    )  # fmt: skip

@@ -26,6 +26,7 @@ from appointments.slots import (
     any_advisor,
     free_slots,
     nearest,
+    offered_time,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -856,3 +857,97 @@ def test_property_free_slots_are_exactly_the_reference(scenario):
     got = {(slot.advisor_id, slot.starts.astimezone(UTC)) for slot in found}
     assert len(got) == len(found)
     assert got == reference(advisors, rules, calendar, now, first, last)
+
+
+# Hours offered (the overview's figure): the same days and ranges, summed --------------
+
+
+def offered(availability: Availability, first: date, last: date, calendar=BE) -> timedelta:
+    return offered_time(advisors=[availability], calendar=calendar, first_day=first,
+                        last_day=last)[availability.advisor_id]  # fmt: skip
+
+
+def test_offered_time_is_absolute_time_on_both_dst_days():
+    night = Availability(1, every_day(hours("01:00", "04:00")))
+    assert offered(night, SPRING, SPRING) == timedelta(hours=2)  # 02:00-03:00 never happens
+    assert offered(night, AUTUMN, AUTUMN) == timedelta(hours=4)  # 02:00-03:00 twice
+    assert offered(night, SPRING - timedelta(days=1), SPRING - timedelta(days=1)) == timedelta(
+        hours=3
+    )
+
+
+def test_offered_time_counts_an_instant_once_where_spring_ranges_meet():
+    # 02:30 lies in the gap: read as 03:30 CEST, so 01:00-02:30 ends where
+    # 03:00-04:00 (03:00 CEST) has already begun; 01:00 CET to 04:00 CEST is 2 h.
+    split = Availability(1, every_day(hours("01:00", "02:30"), hours("03:00", "04:00")))
+    assert offered(split, SPRING, SPRING) == timedelta(hours=2)
+
+
+def test_offered_time_leaves_out_holidays_closing_days_and_absences_and_ends_half_days():
+    # Mon 2026-12-21 .. Sun 2026-12-27: 24 (Thu) closes at 12, 25 and 26 are
+    # holidays, 22 a closing day, 23 the advisor is away; 21 has an override.
+    week = Availability(
+        1,
+        {day: (hours("09:00", "11:00"), hours("13:00", "16:00")) for day in range(5)},
+        overrides={date(2026, 12, 21): (hours("08:00", "09:30"),)},
+        absent_days=frozenset({date(2026, 12, 23)}),
+    )
+    calendar = Calendar(closed_days=frozenset({date(2026, 12, 22)}),
+                        short_days={(12, 24): time(12)})  # fmt: skip
+    got = offered(week, date(2026, 12, 21), date(2026, 12, 27), calendar)
+    assert got == timedelta(hours=1.5) + timedelta(hours=2)  # the 21st's override; 24th 9-11
+
+
+def test_offered_time_is_less_the_busy_time_inside_the_ranges_only():
+    day = date(2026, 6, 1)  # a Monday
+    busy = (
+        (at(day, 8), at(day, 9, 30)),  # half an hour of it in the range
+        (at(day, 10), at(day, 10, 30)),
+        (at(day, 10, 15), at(day, 11)),  # overlapping the one before: counted once
+        (at(day, 12), at(day, 13)),  # between the ranges
+        (at(day, 15, 30), at(day, 17)),
+    )
+    advisor = Availability(1, {0: (hours("09:00", "12:00"), hours("14:00", "16:00"))}, busy=busy)
+    assert offered(advisor, day, day) == timedelta(hours=5) - timedelta(hours=0.5 + 1 + 0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ranges=st.lists(st.tuples(st.integers(0, 47), st.integers(1, 8)), max_size=3),
+    busy=st.lists(st.tuples(st.integers(0, 95), st.integers(1, 12)), max_size=4),
+    span=st.integers(0, 9),
+)
+def test_offered_time_equals_a_quarter_hour_count(ranges, busy, span):
+    """Around the autumn change: ranges on a half-hour grid, busy intervals in
+    absolute quarter hours; offered = the quarter hours of absolute time that
+    lie in a range of an open day and in no busy interval."""
+    weekly: list[tuple[time, time]] = []
+    for start, length in sorted(ranges):
+        end = min(48, start + length)
+        if weekly and start * 30 < weekly[-1][1].hour * 60 + weekly[-1][1].minute:
+            continue  # keep the ranges apart, as the hours' form does
+        weekly.append((time(start // 2, start % 2 * 30),
+                       time(end // 2, end % 2 * 30) if end < 48 else time(23, 59)))  # fmt: skip
+    first = AUTUMN - timedelta(days=3)
+    last = first + timedelta(days=span)
+    origin = at(first, 0).astimezone(UTC)
+    quarter = timedelta(minutes=15)
+    intervals = tuple(
+        (origin + start * 4 * quarter, origin + (start + length) * quarter)
+        for start, length in busy
+    )
+    advisor = Availability(1, every_day(*weekly), busy=intervals)
+    want = 0
+    day = first
+    while day <= last:
+        if not BE.is_closed(day):
+            for start, end in weekly:
+                moment = datetime.datetime.combine(day, start, tzinfo=BERLIN).astimezone(UTC)
+                stop = datetime.datetime.combine(day, end, tzinfo=BERLIN).astimezone(UTC)
+                while moment < stop:
+                    step = min(quarter, stop - moment)
+                    if not any(b <= moment < e for b, e in intervals):
+                        want += step // timedelta(minutes=1)
+                    moment += step
+        day += timedelta(days=1)
+    assert offered(advisor, first, last) == timedelta(minutes=want)

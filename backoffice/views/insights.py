@@ -7,6 +7,8 @@ decimal commas for a German spreadsheet)."""
 
 import csv
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django import forms
 from django.http import Http404, HttpResponse
@@ -22,7 +24,7 @@ from cooperative.models import Estate
 from core.decorators import staff_required
 from core.widgets import Select
 from insights import charts, selectors
-from insights.selectors import Scope
+from insights.selectors import Row, Scope
 from routing.models import Team
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
@@ -112,35 +114,147 @@ def _scope(request) -> tuple[ScopeForm, Scope]:
     return form, form.scope(timezone.localdate())
 
 
-def _figures(part: str, scope: Scope) -> dict:
-    """The tables of one part: {name: (title, columns, rows)}."""
+@dataclass
+class Table:
+    """One table of a part, as the page shows it and its CSV gives it:
+    `columns` are (key in each row's values, heading) after the rows'
+    label column, whose heading is `label`; `extra` columns are in the CSV
+    only (the counts behind a share the page shows)."""
+
+    title: str
+    label: str
+    columns: list[tuple[str, str]]
+    rows: list[Row]
+    total: Row | None = None
+    extra: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def headings(self) -> list[str]:
+        return [self.label, *(heading for _key, heading in self.columns)]
+
+
+def _incoming(scope: Scope, title: str, dimension: str) -> Table:
     english = (get_language() or "de").startswith("en")
+    return Table(title, _("Name"), [("count", _("Received"))],
+                 selectors.incoming_by(scope, dimension, english=english))  # fmt: skip
+
+
+def _backlog(scope: Scope, by: str) -> Table:
     now = timezone.now()
-    if part == "eingang":
-        return {
-            "type": (_("By request type"), selectors.incoming_by(scope, "request_type", english=english)),
-            "channel": (_("By channel"), selectors.incoming_by(scope, "channel")),
-            "estate": (_("By estate"), selectors.incoming_by(scope, "estate")),
-        }  # fmt: skip
-    if part == "rueckstand":
-        buckets = selectors.age_days(now)
-        tables = {
-            "team": (_("Open by team"), selectors.backlog(scope, by="team", now=now)),
-            "handler": (_("Open by handler"), selectors.backlog(scope, by="assignee", now=now)),
+    rows = selectors.backlog(scope, by=by, now=now)
+    buckets = selectors.age_days(now)
+    for row in rows:
+        row.bucket_links = {
+            key: _inbox({**row.filters, **_bucket_filters(first, last)})
+            for key, (first, last) in buckets.items()
         }
-        for _title, rows in tables.values():
-            for row in rows:
-                row.bucket_links = {
-                    key: _inbox({**row.filters, **_bucket_filters(first, last)})
-                    for key, (first, last) in buckets.items()
-                }
-        return tables
-    if part == "zeiten":
-        return {
-            "team": (_("By team"), selectors.timings(scope, by="team")),
-            "type": (_("By request type"), selectors.timings(scope, by="request_type", english=english)),
-        }  # fmt: skip
-    return {}
+    columns = [("total", _("Open")), ("0_2", _("0–2 days")), ("3_7", _("3–7 days")),
+               ("8_30", _("8–30 days")), ("31", _("over 30 days")), ("overdue", _("Overdue"))]  # fmt: skip
+    if by == "team":
+        return Table(_("Open by team"), _("Team"), columns, rows)
+    return Table(_("Open by handler"), _("Handler"), columns, rows)
+
+
+def _timings(scope: Scope, title: str, by: str) -> Table:
+    english = (get_language() or "de").startswith("en")
+    columns = [
+        ("count", _("Received")),
+        ("response_median", _("First answer, median (h)")),
+        ("response_p90", _("First answer, 90 in 100 (h)")),
+        ("resolution_median", _("Solution, median (h)")),
+        ("resolution_p90", _("Solution, 90 in 100 (h)")),
+        ("attainment", _("Deadlines kept")),
+    ]
+    extra = [("with_sla", _("With a deadline")), ("breached", _("Deadline missed"))]
+    rows = selectors.timings(scope, by=by, english=english)
+    return Table(title, _("Name"), columns, rows, extra=extra)
+
+
+def _rising(scope: Scope, title: str, dimension: str) -> Table:
+    english = (get_language() or "de").startswith("en")
+    rows = selectors.rising(scope, dimension, english=english)
+    columns = [("now", _("Now")), ("before", _("Before")), ("change", _("More"))]
+    return Table(_("%(title)s rising fastest") % {"title": title}, _("Name"), columns, rows)
+
+
+def _heat(scope: Scope) -> Table:
+    english = (get_language() or "de").startswith("en")
+    columns, rows = selectors.heat(scope, english=english)
+    for row in rows:
+        # a type no request of the estate had: 0, in the CSV as on the page
+        row.values = {key: row.values.get(key, 0) for key, _name in columns}
+        row.cells = [
+            (row.values[key], _inbox(row.filters[key]) if key in row.filters else "")
+            for key, _name in columns
+        ]
+    return Table(_("Estates and request types"), _("Estate"), columns, rows)
+
+
+def _outcome(scope: Scope) -> Table:
+    """The requests' outcome as rows of one table (each figure a row):
+    the page and the CSV the same."""
+    figures = selectors.reopened_and_rated(scope)
+    rated = figures["rated"]
+    rows = [
+        Row("finished", _("Solved"), {"value": figures["finished"], "share": None}),
+        Row("reopened", _("Reopened by the member"),
+            {"value": figures["reopened"], "share": figures["reopen_rate"]}),
+        Row("rated", _("Rated"), {"value": rated, "share": None}),
+        Row("rating_average", _("Average rating (1 to 5)"),
+            {"value": figures["rating_average"], "share": None}),
+    ] + [
+        Row(f"rating_{n}", _("Rated %(rating)s of 5") % {"rating": n},
+            {"value": figures[f"rating_{n}"],
+             "share": figures[f"rating_{n}"] / rated if rated else None})
+        for n in range(1, 6)
+    ]  # fmt: skip
+    return Table(_("Requests received in the period"), _("Figure"),
+                 [("value", _("Value")), ("share", _("Share"))], rows)  # fmt: skip
+
+
+def _advisors(scope: Scope) -> Table:
+    rows, total = selectors.appointments_by_advisor(scope)
+    total.label = _("All advisors")
+    columns = [
+        ("offered_hours", _("Offered (h)")),
+        ("booked_hours", _("Booked (h)")),
+        ("share", _("Share booked")),
+        ("booked", _("Appointments")),
+        ("attended", _("Held")),
+        ("no_show", _("Did not come")),
+        ("no_show_rate", _("No-show rate")),
+        ("cancelled", _("Cancelled")),
+    ]
+    return Table(_("Appointments in the period"), _("Advisor"), columns, rows,
+                 total=total if rows else None)  # fmt: skip
+
+
+def _tables(part: str, scope: Scope) -> dict[str, Callable[[], Table]]:
+    """The tables of one part, each computed when called (a CSV needs one)."""
+    return {
+        "eingang": {
+            "type": lambda: _incoming(scope, _("By request type"), "request_type"),
+            "channel": lambda: _incoming(scope, _("By channel"), "channel"),
+            "estate": lambda: _incoming(scope, _("By estate"), "estate"),
+        },
+        "rueckstand": {
+            "team": lambda: _backlog(scope, "team"),
+            "handler": lambda: _backlog(scope, "assignee"),
+        },
+        "zeiten": {
+            "team": lambda: _timings(scope, _("By team"), "team"),
+            "type": lambda: _timings(scope, _("By request type"), "request_type"),
+        },
+        "schwerpunkte": {
+            "type": lambda: _rising(scope, _("Request types"), "request_type"),
+            "estate": lambda: _rising(scope, _("Estates"), "estate"),
+            "matrix": lambda: _heat(scope),
+        },
+        "ergebnis": {
+            "summary": lambda: _outcome(scope),
+            "advisors": lambda: _advisors(scope),
+        },
+    }.get(part, {})
 
 
 def _bucket_filters(first: datetime.date | None, last: datetime.date) -> dict:
@@ -158,13 +272,15 @@ def dashboard(request):
     if part not in PARTS:
         part = "eingang"
     csv_name = {place: name for name, place in EXPORTS.items()}
-    tables = []
-    for table, (title, rows) in _figures(part, scope).items():
-        for row in rows:
-            row.inbox_url = _inbox(row.filters)
-        export_url = reverse("backoffice:insights_export", args=[csv_name[(part, table)]])
-        tables.append({"name": table, "title": title, "rows": rows,
-                       "csv": f"{export_url}?{urlencode(_query(request))}"})  # fmt: skip
+    tables = {}
+    for name, compute in _tables(part, scope).items():
+        table = compute()
+        for row in table.rows:
+            row.inbox_url = _inbox(row.filters) if row.filters else ""
+        export_url = reverse("backoffice:insights_export", args=[csv_name[(part, name)]])
+        table.name = name
+        table.csv = f"{export_url}?{urlencode(_query(request))}"
+        tables[name] = table
     context = {
         "form": form,
         "scope": scope,
@@ -176,6 +292,7 @@ def dashboard(request):
         "tables": tables,
         "query": urlencode(_query(request)),
         "inbox_all": _inbox(scope.inbox_filters()),
+        "filtered": bool(scope.estate_id or scope.team_id),
     }
     if part == "eingang":
         days = selectors.incoming_per_day(scope)
@@ -186,26 +303,14 @@ def dashboard(request):
         )
         context["received_total"] = sum(count for _day, count in days)
     if part == "schwerpunkte":
-        english = (get_language() or "de").startswith("en")
         context["previous"] = selectors.previous(scope)
-        context["rising"] = [
-            (_("Request types"), selectors.rising(scope, "request_type", english=english)),
-            (_("Estates"), selectors.rising(scope, "estate")),
-        ]
-        for _title, rows in context["rising"]:
-            for row in rows:
-                row.inbox_url = _inbox(row.filters) if row.filters else ""
-        columns, heat_rows = selectors.heat(scope, english=english)
-        for row in heat_rows:
-            row.cells = [
-                (row.values.get(key, 0), _inbox(row.filters[key]) if key in row.filters else "")
-                for key, _name in columns
+    if part == "ergebnis" and tables["advisors"].rows:
+        context["use_chart"] = charts.pairs(
+            [
+                (row.label, row.values["offered_hours"], row.values["booked_hours"])
+                for row in tables["advisors"].rows
             ]
-        context["heat_columns"] = columns
-        context["heat_rows"] = heat_rows
-    if part == "ergebnis":
-        context["outcome"] = selectors.reopened_and_rated(scope)
-        context["appointments"] = selectors.appointments_use(scope)
+        )
     return render(request, "backoffice/insights/dashboard.html", context)
 
 
@@ -235,24 +340,33 @@ EXPORTS = {
     "rueckstand-bearbeitung": ("rueckstand", "handler"),
     "zeiten-team": ("zeiten", "team"),
     "zeiten-anliegenart": ("zeiten", "type"),
+    "schwerpunkte-anliegenart": ("schwerpunkte", "type"),
+    "schwerpunkte-wohnanlage": ("schwerpunkte", "estate"),
+    "schwerpunkte-matrix": ("schwerpunkte", "matrix"),
+    "ergebnis-anliegen": ("ergebnis", "summary"),
+    "ergebnis-beratung": ("ergebnis", "advisors"),
 }
 
 
 @staff_required
 @require_GET
 def export(request, name):
-    """One table of the dashboard as CSV, for the scope asked for."""
+    """One table of the dashboard as CSV, for the scope asked for: the
+    page's headings (and the counts behind its shares), its rows and its
+    total row."""
     _form, scope = _scope(request)
     if name == "eingang-tage":
         rows = [[_("Day"), _("Received")]] + [
             [day.isoformat(), str(count)] for day, count in selectors.incoming_per_day(scope)
         ]
     elif name in EXPORTS:
-        part, table = EXPORTS[name]
-        _title, found = _figures(part, scope)[table]
-        keys = list(found[0].values) if found else []
-        rows = [[_("Name"), *keys]] + [
-            [row.label or "–", *(_number(row.values[key]) for key in keys)] for row in found
+        part, table_name = EXPORTS[name]
+        table = _tables(part, scope)[table_name]()
+        columns = table.columns + table.extra
+        found = table.rows + ([table.total] if table.total else [])
+        rows = [[table.label, *(heading for _key, heading in columns)]] + [
+            [row.label or "–", *(_number(row.values.get(key)) for key, _heading in columns)]
+            for row in found
         ]
     else:
         raise Http404
