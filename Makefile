@@ -77,6 +77,7 @@ bench: messages
 	$(BIN)/python bench/appointment_slots.py
 	$(BIN)/python bench/appointments_db.py
 	$(BIN)/python bench/rooms.py
+	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/insights.py
 	$(BIN)/python bench/insights.py --database-url $(INSIGHTS_DATABASE_URL)
 	$(BIN)/python bench/member_pages.py

@@ -69,7 +69,6 @@ import importlib
 import itertools
 import json
 import math
-import operator
 import os
 import random
 import secrets
@@ -85,6 +84,20 @@ from urllib.parse import urlparse
 # Run as a script: the project root on the path, for bench.common.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import postgres_drop, postgres_fresh
+from demo.bulk import Json, Table
+from demo.texts import (
+    FIRMS,
+    MEMBER_REPLIES,
+    NOTES,
+    OFFICE_REPLIES,
+    QUESTIONS,
+    RATING_COMMENTS,
+    REPAIR_REPLIES,
+    TYPE_WEIGHTS,
+    WEEKDAYS,
+    WITHDRAW_REASONS,
+    answers_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,234 +160,9 @@ MORE_STAFF = [
     ("Ulf", "Urban", ["Rechnungswesen"]),
     ("Ines", "Ilgner", ["Hausverwaltung"]),
 ]
-# How often each demo request type is used (repairs most).
-TYPE_WEIGHTS = {
-    "schadensmeldung": 42,
-    "zaehlerstand": 9,
-    "nebenkosten": 8,
-    "allgemein": 8,
-    "schluessel": 5,
-    "genehmigung": 4,
-    "mitgliedsbescheinigung": 4,
-    "parkplatz": 3,
-    "gaestewohnung": 3,
-    "bankverbindung": 3,
-    "wohnungswechsel": 2,
-    "adressaenderung": 1.5,
-    "namensaenderung": 1.5,
-    "kuendigung": 1.5,
-}
 # Words that occur in the answers (repair texts, the bills question): what
 # the rig searches for.
 SEARCH_WORDS = ["Heizung", "Schimmel", "Wasserhahn", "Rollladen", "Nachzahlung", "Abfluss"]
-
-# --- German texts -------------------------------------------------------------
-
-ROOM_WORDS = {
-    "kitchen": "in der Küche",
-    "bathroom": "im Bad",
-    "toilet": "im Gäste-WC",
-    "living_room": "im Wohnzimmer",
-    "bedroom": "im Schlafzimmer",
-    "childrens_room": "im Kinderzimmer",
-    "hallway": "im Flur",
-    "balcony": "auf dem Balkon",
-    "cellar": "im Keller",
-    "common_area": "im Treppenhaus",
-    "other": "in der Wohnung",
-}
-WET = ["kitchen", "bathroom", "toilet"]
-LIVING = ["living_room", "bedroom", "childrens_room"]
-# (sentence with {room}, the rooms it happens in)
-DAMAGES = [
-    ("Die Heizung {room} bleibt kalt.", [*LIVING, "bathroom", "kitchen"]),
-    ("Der Heizkörper {room} wird nicht mehr richtig warm.", [*LIVING, "bathroom", "hallway"]),
-    ("Das Thermostatventil der Heizung {room} lässt sich nicht mehr drehen.", LIVING),
-    ("Die Heizung {room} gluckert die ganze Nacht.", LIVING),
-    ("Der Wasserhahn {room} tropft.", WET),
-    ("Der Wasserhahn {room} lässt sich nicht mehr ganz zudrehen.", WET),
-    ("Die Toilettenspülung {room} läuft ständig nach.", ["bathroom", "toilet"]),
-    ("Der Abfluss {room} ist verstopft.", ["kitchen", "bathroom"]),
-    ("Der Abfluss der Dusche {room} läuft nur sehr langsam ab.", ["bathroom"]),
-    ("Das Warmwasser {room} wird nicht mehr heiß.", ["kitchen", "bathroom"]),
-    ("An der Außenwand {room} bildet sich Schimmel.", [*LIVING, "bathroom"]),
-    ("Hinter dem Schrank {room} ist die Wand feucht, es riecht nach Schimmel.", LIVING),
-    ("Die Silikonfuge an der Badewanne {room} ist schwarz vor Schimmel.", ["bathroom"]),
-    ("Das Fenster {room} schließt nicht mehr richtig.", [*LIVING, "kitchen", "bathroom"]),
-    ("Der Rollladen {room} klemmt und lässt sich nicht mehr hochziehen.", [*LIVING, "kitchen"]),
-    ("Der Gurt vom Rollladen {room} ist gerissen.", LIVING),
-    ("Die Balkontür {room} ist undicht, es zieht stark.", ["living_room", "bedroom"]),
-    ("Die Steckdose {room} funktioniert nicht mehr.", [*LIVING, "kitchen", "hallway"]),
-    ("Die Deckenlampe {room} flackert, und die Sicherung fliegt raus.", [*LIVING, "hallway"]),
-    ("Die Wohnungstür {room} klemmt beim Abschließen.", ["hallway"]),
-    ("Die Beleuchtung {room} ist ausgefallen.", ["common_area", "cellar"]),
-    ("Der Aufzug steht seit heute Morgen still, {room} ist es dunkel.", ["common_area"]),
-    ("Die Klingel funktioniert nicht, Besuch kommt nicht herein.", ["hallway"]),
-    ("Die Gegensprechanlage {room} rauscht nur noch.", ["hallway"]),
-    ("Von der Decke {room} tropft Wasser, vermutlich aus der Wohnung darüber.", WET),
-    ("Das Parkett {room} wölbt sich an mehreren Stellen.", LIVING),
-    ("Die Fliesen {room} haben Risse, eine ist herausgefallen.", ["bathroom", "kitchen"]),
-    ("Die Dunstabzugshaube {room} saugt nicht mehr.", ["kitchen"]),
-    ("Es riecht {room} nach Abwasser.", ["bathroom", "kitchen", "cellar"]),
-    ("Das Geländer {room} ist locker.", ["balcony", "common_area"]),
-    ("Der Abfluss {room} ist verstopft, bei Regen steht das Wasser.", ["balcony"]),
-    ("Die Kellertür {room} lässt sich nicht mehr abschließen.", ["cellar"]),
-    ("{room} sind Mäuse, man hört sie nachts.", ["cellar", "kitchen"]),
-]
-SINCE = [
-    "Das Problem besteht seit gestern.",
-    "Das geht schon seit einer Woche so.",
-    "Seit dem Wochenende wird es immer schlimmer.",
-    "Es ist jetzt schon das zweite Mal in diesem Jahr.",
-    "Seit ein paar Tagen ist das so.",
-    "Das ist seit Anfang des Monats so.",
-]
-EXTRAS = [
-    "Bitte schicken Sie einen Handwerker.",
-    "Ich bin vormittags zu Hause.",
-    "Nachmittags ab 15 Uhr bin ich erreichbar.",
-    "Der Schlüssel liegt bei den Nachbarn im Erdgeschoss.",
-    "Wir haben ein Kleinkind, bitte kümmern Sie sich schnell darum.",
-    "Fotos habe ich angehängt.",
-    "Der Hauswart weiß schon Bescheid.",
-    "Ich arbeite im Schichtdienst, bitte rufen Sie vorher an.",
-    "Die Nachbarin hat das gleiche Problem.",
-    "Vielen Dank im Voraus!",
-]
-PURPOSES = [
-    "für das Jobcenter",
-    "für den Wohngeldantrag",
-    "für die Steuererklärung",
-    "für meine Bank",
-    "für die Elterngeldstelle",
-    "",
-    "",
-]
-PARKING_REMARKS = [
-    "Ich habe ein Elektroauto und bräuchte eine Lademöglichkeit.",
-    "Gern in der Nähe des Hauseingangs, ich bin gehbehindert.",
-    "Wir haben seit kurzem ein zweites Auto.",
-    "Für ein Lastenrad, falls möglich.",
-    "",
-    "",
-]
-GUEST_REMARKS = [
-    "Besuch meiner Eltern zum Geburtstag.",
-    "Meine Schwester kommt mit ihren zwei Kindern.",
-    "Freunde aus Hamburg besuchen uns über Ostern.",
-    "Zur Hochzeit unserer Tochter kommt die Familie.",
-    "",
-    "",
-]
-MOVE_REMARKS = [
-    "Wir erwarten im Sommer unser zweites Kind.",
-    "Die Treppen fallen mir schwer, ich suche eine Wohnung mit Aufzug.",
-    "Die Kinder sind ausgezogen, die Wohnung ist uns zu groß.",
-    "Gern mit Balkon, wenn es geht.",
-    "",
-]
-PERMISSIONS = {
-    "untervermietung": [
-        "Ich möchte ein Zimmer für zwei Semester an eine Studentin untervermieten.",
-        "Mein Neffe wohnt während seiner Ausbildung bei mir, darf er sich hier anmelden?",
-    ],
-    "haustier": [
-        "Wir möchten gern eine Katze aus dem Tierheim aufnehmen.",
-        "Wir würden uns gern einen kleinen Hund anschaffen.",
-    ],
-    "umbau": [
-        "Wir möchten im Bad eine ebenerdige Dusche einbauen lassen.",
-        "Wir möchten auf dem Balkon eine Markise anbringen.",
-        "Wir möchten in der Küche neue Fliesen verlegen lassen.",
-    ],
-    "other": [
-        "Wir möchten ein Balkonkraftwerk an der Brüstung anbringen.",
-        "Darf ich im Hof ein Hochbeet aufstellen?",
-    ],
-}
-KEY_KINDS = [
-    "Wohnungsschlüssel",
-    "Haustürschlüssel",
-    "Briefkastenschlüssel",
-    "Kellerschlüssel",
-    "Transponder für die Tiefgarage",
-    "",
-]
-BILL_QUESTIONS = [
-    "Warum ist die Nachzahlung für die Heizkosten so hoch?",
-    "Die Abrechnung enthält Kosten für die Gartenpflege, obwohl der Garten nicht gepflegt wurde.",
-    "Können Sie die monatlichen Vorauszahlungen senken? Das Guthaben war sehr hoch.",
-    "Können Sie die Vorauszahlungen erhöhen? Die Nachzahlung war für uns sehr hoch.",
-    "Ich habe die Nebenkostenabrechnung noch nicht erhalten.",
-    "Bitte erklären Sie mir die Position Hausstrom in der Abrechnung.",
-    "Kann ich die Belege zur Abrechnung einsehen?",
-    "Das Guthaben aus der Abrechnung wurde noch nicht überwiesen.",
-]
-GENERAL = [
-    ("Lärm im Haus", "Seit Wochen wird nachts in der Wohnung über uns laut Musik gehört."),
-    ("Fahrradkeller", "Im Fahrradkeller stehen viele alte Fahrräder, die niemandem gehören."),
-    ("Mülltonnen", "Die Mülltonnen sind jede Woche überfüllt. Gibt es eine zusätzliche Tonne?"),
-    ("Treppenhausreinigung", "Das Treppenhaus wurde seit drei Wochen nicht gereinigt."),
-    ("Sperrmüll im Hof", "Im Hof steht seit Tagen Sperrmüll, der Ratten anzieht."),
-    ("Mitgliederversammlung", "Wann findet die nächste Mitgliederversammlung statt?"),
-    ("Grünpflege", "Die Hecke vor dem Haus müsste dringend geschnitten werden."),
-    ("Tauben", "Auf unserem Balkon nisten Tauben. Was können wir tun?"),
-    ("Stellplatz blockiert", "Ein fremdes Auto steht seit Tagen auf unserem Stellplatz."),
-    ("Rauchmelder", "Der Rauchmelder im Flur piept regelmäßig, ich glaube die Batterie ist leer."),
-    ("Waschküche", "Die Waschmaschine in der Waschküche ist seit Tagen defekt."),
-    ("Nachbarschaftsfest", "Wir würden gern im Sommer ein Hoffest organisieren."),
-]
-GREETINGS = ["Sehr geehrte Damen und Herren, ", "Guten Tag, ", "Hallo, ", ""]
-FIRMS = [
-    "Heizungsbau Krause",
-    "Sanitär Schulze",
-    "Elektro Becker",
-    "Fensterbau Lehmann",
-    "Malerbetrieb Wolff",
-    "Schädlingsbekämpfung Roth",
-]
-WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag"]
-REPAIR_REPLIES = [
-    "Vielen Dank für Ihre Meldung. Wir haben die Firma {firm} beauftragt, sie meldet sich "
-    "bei Ihnen für einen Termin.",
-    "Unser Hauswart schaut sich das am {day} an.",
-    "Der Handwerker der Firma {firm} kommt am {day} zwischen 8 und 12 Uhr.",
-    "Die Reparatur ist beauftragt, die Ersatzteile sind bestellt.",
-    "Danke für den Hinweis. Wir haben den Schaden aufgenommen und melden uns.",
-]
-OFFICE_REPLIES = [
-    "Vielen Dank, wir haben Ihre Angaben übernommen.",
-    "Die Bescheinigung haben wir Ihnen heute zugeschickt.",
-    "Ihre Anfrage haben wir an die Buchhaltung weitergegeben, wir melden uns.",
-    "Gern, wir prüfen das und melden uns bis {day}.",
-    "Danke für Ihre Nachricht. Wir kümmern uns darum.",
-]
-QUESTIONS = [
-    "Können Sie uns bitte ein Foto schicken?",
-    "Wann sind Sie für einen Termin zu Hause?",
-    "Bitte teilen Sie uns eine Telefonnummer mit, unter der wir Sie tagsüber erreichen.",
-    "Uns fehlt noch eine Unterlage. Können Sie sie bitte nachreichen?",
-]
-MEMBER_REPLIES = [
-    "Danke, ich bin vormittags zu Hause.",
-    "Der Handwerker war leider noch nicht da.",
-    "Das Problem ist wieder aufgetreten.",
-    "Vielen Dank für die schnelle Hilfe!",
-    "Das Foto habe ich angehängt.",
-    "Der Termin passt mir leider nicht, ginge auch Donnerstag?",
-    "Meine Telefonnummer ist 030 5557788.",
-]
-NOTES = [
-    "Auftrag an {firm} erteilt.",
-    "Rückruf für {day} vereinbart.",
-    "Rechnung liegt vor, an die Buchhaltung weitergeleitet.",
-    "Mitglied telefonisch nicht erreicht, Nachricht hinterlassen.",
-    "Hauswart informiert.",
-    "Wiederholter Schaden, Ursache prüfen lassen.",
-]
-WITHDRAW_REASONS = ["Hat sich erledigt.", "Der Nachbar hat es repariert.", "", ""]
-RATING_COMMENTS = ["Schnell und freundlich, danke!", "Hat etwas gedauert.", "", "", ""]
-CITIES = [("Berlin", 10115, 14199), ("Potsdam", 14467, 14482), ("Leipzig", 4103, 4357)]
 
 # --- the data -----------------------------------------------------------------
 
@@ -389,13 +177,6 @@ class Household:
     people: list[tuple[int, int | None, datetime.date]]
     start: datetime.date
     end: datetime.date | None
-
-
-def iban(rng: random.Random) -> str:
-    """A German IBAN with valid check digits."""
-    bban = f"{rng.randint(10000000, 89999999)}{rng.randint(0, 9999999999):010d}"
-    check = 98 - int(bban + "131400") % 97  # D = 13, E = 14
-    return f"DE{check:02d}{bban}"
 
 
 def random_date(rng: random.Random, first: datetime.date, last: datetime.date) -> datetime.date:
@@ -756,95 +537,6 @@ class _Routing:
         return team_id, handler, priority, self.for_priority.get(priority, policy), reason
 
 
-def _answers(rng, snapshot, slug, created, member_name) -> dict:
-    """Answers to the form as a member gives them (files and empty optional
-    fields left out), in the stored shape (dates ISO, numbers as text)."""
-    day = created.date()
-    later = day + datetime.timedelta(days=rng.randint(0, 30))
-    result: dict = {}
-    room = rng.choice(list(ROOM_WORDS))
-    for spec in snapshot:
-        key, kind = spec["key"], spec["kind"]
-        values = [c["value"] for c in spec["choices"]]
-        value = None
-        if kind == "room":
-            value = room
-        elif kind == "choice":
-            weights = [90, 9, 1] if key == "urgency" else None
-            value = rng.choices(values, weights)[0]
-        elif kind == "yesno":
-            value = "yes" if key in ("sepa_consent", "confirmation") or rng.random() < 0.4 else "no"
-        elif kind == "date":
-            if key in ("since", "effective_date", "reading_date"):
-                value = (day - datetime.timedelta(days=rng.randint(0, 10))).isoformat()
-            elif key == "departure":
-                arrival = datetime.date.fromisoformat(result["arrival"])
-                value = (arrival + datetime.timedelta(days=rng.randint(2, 7))).isoformat()
-            elif key == "end_date":
-                value = (day + datetime.timedelta(days=rng.randint(90, 150))).isoformat()
-            else:
-                value = later.isoformat()
-            if not spec["required"] and rng.random() < 0.4:
-                value = None
-        elif kind == "number":
-            value = {
-                "guests": str(rng.randint(1, 4)),
-                "rooms": str(rng.randint(2, 5)),
-                "count": str(rng.randint(1, 3)),
-                "year": str(day.year - 1),
-                "reading": str(rng.randint(100, 99999)),
-            }.get(key, str(spec["min"] or "1").split(".")[0])
-        elif kind == "iban":
-            value = iban(rng)
-        elif kind in ("text", "textarea"):
-            value = _text(rng, slug, key, room, result, member_name)
-        if value not in (None, ""):
-            result[key] = value
-    return result
-
-
-def _text(rng, slug, key, room, so_far, member_name) -> str:
-    if slug == "schadensmeldung":
-        sentence, rooms = rng.choice(DAMAGES)
-        if room not in rooms:
-            room = rng.choice(rooms)
-            so_far["room"] = room
-        parts = [sentence.format(room=ROOM_WORDS[room])]
-        parts[0] = parts[0][0].upper() + parts[0][1:]
-        if rng.random() < 0.6:
-            parts.append(rng.choice(SINCE))
-        parts.extend(rng.sample(EXTRAS, rng.choice([0, 1, 1, 2])))
-        return " ".join(parts)
-    if slug == "allgemein":
-        subject, message = rng.choice(GENERAL)
-        if key == "subject":
-            return subject
-        return rng.choice(GREETINGS) + message
-    city, low, high = rng.choice(CITIES)
-    street = f"{rng.choice(ESTATES)[1][0]} {rng.randint(1, 80)}"
-    texts = {
-        "purpose": lambda: rng.choice(PURPOSES),
-        "account_holder": lambda: member_name,
-        "new_last_name": lambda: rng.choice(["Schulze", "Kaya", "Nowak", "Brandt", "Lehmann"]),
-        "street": lambda: street,
-        "address_extra": lambda: rng.choice(["", "", "Hinterhaus", "bei Meyer", "3. OG"]),
-        "postcode": lambda: f"{rng.randint(low, high):05d}",
-        "city": lambda: city,
-        "country": lambda: rng.choice(["", "", "Deutschland"]),
-        "estate_wish": lambda: rng.choice(["", "", f"Wohnanlage {rng.choice(ESTATES)[0]}"]),
-        "new_address": lambda: rng.choice(["", f"{street}, {rng.randint(low, high):05d} {city}"]),
-        "handover_phone": lambda: f"0{rng.randint(150, 179)} {rng.randint(1000000, 9999999)}",
-        "description": lambda: rng.choice(PERMISSIONS[so_far.get("subject", "other")]),
-        "key_kind": lambda: rng.choice(KEY_KINDS),
-        "meter_number": lambda: str(rng.randint(10000000, 99999999)),
-        "question": lambda: rng.choice(BILL_QUESTIONS),
-        "remarks": lambda: rng.choice(
-            {"parkplatz": PARKING_REMARKS, "gaestewohnung": GUEST_REMARKS}.get(slug, MOVE_REMARKS)
-        ),
-    }
-    return texts[key]() if key in texts else ""
-
-
 def _tickets(rng: random.Random, size: Scale, households: list[Household]) -> SeedResult:
     """size.tickets requests over size.years, with events and visits."""
     # Django is set up by the caller (seed_database).
@@ -933,8 +625,8 @@ def _tickets(rng: random.Random, size: Scale, households: list[Household]) -> Se
     old_chance = max(0.0, min(1.0, (0.07 * len(specs) - known) / stale)) if stale else 0.0
 
     # 3. Write them in chunks, in the order filed, with ids that grow with time.
-    tickets = _Table(Ticket, explicit_pk=True)
-    events, visits = _Table(TicketEvent), _Table(TicketVisit)
+    tickets = Table(Ticket, explicit_pk=True)
+    events, visits = Table(TicketEvent), Table(TicketVisit)
     next_id = (Ticket.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
     serial: dict[int, int] = {}
     own: dict[int, list[str]] = {}  # account id -> references of its own requests
@@ -1002,87 +694,6 @@ def _tickets(rng: random.Random, size: Scale, households: list[Household]) -> Se
     )
 
 
-class _Json(str):
-    """JSON text already serialised (a form snapshot, shared by many rows)."""
-
-
-class _Table:
-    """Rows of one model written straight to the database: executemany on
-    SQLite, COPY on PostgreSQL. Rows are dicts by attribute name (…_id for
-    foreign keys); a missing one gets the field's default. Values are
-    adapted as Django would store them (datetimes in UTC, JSON as text)."""
-
-    def __init__(self, model, *, explicit_pk: bool = False):
-        # Django is set up by the caller (seed_database).
-        from django.db import connection, models
-
-        self.model, self.connection = model, connection
-        self.sqlite = connection.vendor == "sqlite"
-        fields = [f for f in model._meta.concrete_fields if explicit_pk or not f.primary_key]
-        self.columns = [f.column for f in fields]
-        names = [f.attname for f in fields]
-        self.defaults = {f.attname: None if f.primary_key else f.get_default() for f in fields}
-        self.values = operator.itemgetter(*names)
-        self.adapt = []
-        for index, f in enumerate(fields):
-            if isinstance(f, models.JSONField):
-                self.adapt.append((index, _json_text))
-            elif isinstance(f, models.DateTimeField) and self.sqlite:
-                self.adapt.append((index, _sqlite_datetime))
-        self.rows: list[dict] = []
-        self.written = 0
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        defaults, values, adapt = self.defaults, self.values, self.adapt
-        rows = []
-        for row in self.rows:
-            value = list(values({**defaults, **row}))
-            for index, function in adapt:
-                value[index] = function(value[index])
-            rows.append(value)
-        table = self.connection.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(self.connection.ops.quote_name(c) for c in self.columns)
-        self.connection.ensure_connection()
-        raw = self.connection.connection
-        if self.sqlite:
-            marks = ", ".join("?" * len(self.columns))
-            raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-        else:
-            with (
-                raw.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-        self.written += len(self.rows)
-        self.rows = []
-
-    def sequence_reset(self) -> None:
-        """After explicit ids: the next id the database hands out follows them."""
-        # Django is set up by the caller (seed_database).
-        from django.core.management.color import no_style
-
-        statements = self.connection.ops.sequence_reset_sql(no_style(), [self.model])
-        with self.connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-
-
-def _json_text(value):
-    if value is None or isinstance(value, _Json):
-        return value
-    return json.dumps(value)
-
-
-def _sqlite_datetime(value):
-    # As Django's SQLite backend stores them: naive UTC, ISO with a space.
-    if value is None:
-        return None
-    return str(value.astimezone(datetime.UTC).replace(tzinfo=None))
-
-
 class _Maker:
     """Builds the rows of one request, its events and its visits."""
 
@@ -1097,7 +708,7 @@ class _Maker:
         self.Priority, self.Channel, self.Status = Priority, Channel, Status
         self.Kind = TicketEvent.Kind
         self.snapshots = {t.id: t.snapshot() for t in types}
-        self.snapshot_text = {pk: _Json(json.dumps(s)) for pk, s in self.snapshots.items()}
+        self.snapshot_text = {pk: Json(json.dumps(s)) for pk, s in self.snapshots.items()}
         self.file_keys = {
             pk: {d["key"] for d in s if d["kind"] == FieldKind.FILE}
             for pk, s in self.snapshots.items()
@@ -1118,9 +729,9 @@ class _Maker:
         kind,
         reference,
         is_open,
-        tickets: _Table,
-        events: _Table,
-        visits: _Table,
+        tickets: Table,
+        events: Table,
+        visits: Table,
     ) -> None:
         """Adds the rows of one request to `tickets`, `events` and `visits`."""
         rng, now, routing = self.rng, self.now, self.routing
@@ -1128,7 +739,9 @@ class _Maker:
         hour = datetime.timedelta(hours=1)
         member_id, account = (person[0], person[1]) if person else (None, None)
         snapshot = self.snapshots[kind.id]
-        answers = _answers(rng, snapshot, kind.slug, created, self.names.get(member_id, ""))
+        answers = answers_for(
+            rng, snapshot, kind.slug, created, self.names.get(member_id, ""), ESTATES
+        )
         if account and rng.random() < 0.72:
             channel = Channel.PORTAL
         else:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "privacy",
     "notices",
     "incidents",
+    "certificates",
     "backoffice",
     "api",
 ]
@@ -240,6 +241,9 @@ RATE_LIMITS = {
     # it off): 6 digits, 3 valid at a time, 5 tries per 15 minutes.
     "otp:account": (5, 15 * 60),
     "otp:ip": (30, 15 * 60),
+    # Certificate codes tried at /pruefen/ that name no certificate (a right
+    # one gives its place back): no one reads members' names by trying.
+    "certificate_verify:ip": (20, 15 * 60),
 }
 # Second login step (accounts.two_factor, django-otp). django-otp's own
 # growing delays are off: code checks count in accounts.throttle instead.
@@ -402,5 +406,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.utils.autoreload": {"level": "WARNING"},
+        # The PDF renderer (core.pdf) logs every step of every letter at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -17,6 +17,8 @@ urlpatterns = [
     path("raeume/", include("rooms.urls")),
     path("aushaenge/", include("notices.urls")),
     path("meine-daten/", include("privacy.urls")),
+    # Certificates: the member's (bescheinigungen/) and the public check (pruefen/).
+    path("", include("certificates.urls")),
     path("bearbeitung/", include("backoffice.urls")),
     # The JSON face (Django Ninja): the member's appointments, OpenAPI at openapi.json.
     path("api/v1/", api.urls),

@@ -28,6 +28,18 @@ class CooperativeAdmin(admin.ModelAdmin):
             {"fields": ["emergency_phone", "utility_emergency_phone", "emergency_words"]},
         ),
         (_("Legal notice and privacy"), {"fields": ["imprint", "privacy_notice"]}),
+        (
+            _("Letters (footer of certificates and other PDF letters)"),
+            {
+                "fields": [
+                    "register_court",
+                    "register_number",
+                    "board_members",
+                    "supervisory_board_chair",
+                    "bank_details",
+                ]
+            },
+        ),
         (_("Working time"), {"fields": ["federal_state", "half_days_close_at"]}),
         (_("Appearance"), {"fields": ["logo", "brand_colour"]}),
     ]

@@ -87,6 +87,36 @@ class Cooperative(TimeStampedModel):
         blank=True,
         help_text=_("Leave empty if those days have the normal hours."),
     )
+    # What § 25a GenG requires on the cooperative's business letters (the
+    # footer of every letter core.pdf renders: certificates, exports): the
+    # register court and number, every board member, the chair of the
+    # supervisory board. The bank is what members pay their shares to.
+    register_court = models.CharField(
+        _("register court"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The court keeping the register of cooperatives, e.g. “Amtsgericht Berlin-Charlottenburg”."
+        ),
+    )
+    register_number = models.CharField(
+        _("register number"), max_length=30, blank=True, help_text=_("e.g. “GnR 123 B”")
+    )
+    board_members = models.CharField(
+        _("board (Vorstand)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Every member of the board, separated by commas."),
+    )
+    supervisory_board_chair = models.CharField(
+        _("chair of the supervisory board"), max_length=200, blank=True
+    )
+    bank_details = models.CharField(
+        _("bank details"),
+        max_length=200,
+        blank=True,
+        help_text=_("For the letters' footer, e.g. “Berliner Volksbank · IBAN DE… · BIC …”."),
+    )
     logo = models.ImageField(_("logo"), upload_to="cooperative/", blank=True)
     brand_colour = models.CharField(
         _("brand colour"),

@@ -154,6 +154,12 @@ def _cooperative() -> Cooperative:
     coop.federal_state = FederalState.BE
     coop.imprint = DEMO_IMPRINT
     coop.privacy_notice = DEMO_PRIVACY
+    # The letters' footer (core.pdf): as the Impressum says.
+    coop.register_court = "Amtsgericht Berlin-Charlottenburg"
+    coop.register_number = "GnR 123 B"
+    coop.board_members = "Petra Muster, Klaus Beispiel"
+    coop.supervisory_board_chair = "Helga Demo"
+    coop.bank_details = "Beispielbank Berlin · IBAN DE02 1203 0000 0000 2020 51 · BIC BYLADEM1001"
     coop.save()
     if not coop.opening_hours.exists():
         hours = [(0, 9, 16), (1, 9, 18), (2, 9, 13), (3, 9, 18), (4, 9, 13)]

@@ -1,4 +1,4 @@
-"""Demo teams and the 14 pre-made request forms of the demo cooperative.
+"""Demo teams and the 15 pre-made request forms of the demo cooperative.
 
 Idempotent: teams by name, types by slug, fields by (type, key); fields no
 longer listed for a demo type are removed, so re-running restores the demo."""
@@ -9,13 +9,16 @@ from django.db import transaction
 
 from accounts.models import User
 from routing.models import Team
-from tickets.models import Category, FieldKind, RequestField, RequestType
+from tickets.models import Category, CertificateKind, FieldKind, RequestField, RequestType
 
 TEAMS = ["Vermietung", "Technik", "Mitgliederwesen", "Rechnungswesen", "Hausverwaltung"]
 
 C = RequestType.Audience.CONTRACT_HOLDERS
 M = RequestType.Audience.MEMBERS
 FILE_HINT = ("Bis zu 10 Fotos oder Dateien.", "Up to 10 photos or files.")
+# Certificates are there at once to download; "post" keeps the request for
+# the office to post it (certificates.services.BY_POST).
+DELIVERY = "download|Sofort als PDF herunterladen|Download as PDF now\npost|Per Post|By post"
 
 
 def options(*rows: tuple[str, str, str]) -> str:
@@ -141,9 +144,39 @@ TYPES = [
                 FieldKind.CHOICE,
                 "Wie möchten Sie sie erhalten?",
                 "How would you like to receive it?",
-                choices="post|Per Post|By post\nemail|Per E-Mail|By e-mail",
+                choices=DELIVERY,
             ),
         ],
+        # Issued at once from the member records (certificates).
+        "certificate": CertificateKind.MEMBERSHIP,
+    },
+    {
+        "slug": "auszug-mitgliederliste",
+        "synonyms": (
+            "Auszug, Mitgliederliste, Abschrift, Eintragung, Eintragungen, Einsicht",
+            "Mitgliederverzeichnis, § 31 GenG, extract, members' list, register, entries",
+        ),
+        "name": ("Auszug aus der Mitgliederliste", "Extract from the members' list"),
+        "help": (
+            "Eine Abschrift Ihrer eigenen Eintragungen in der Mitgliederliste (§ 31 GenG): "
+            "Name, Anschrift, Eintritt, Geschäftsanteile und gegebenenfalls Ausscheiden.",
+            "A copy of your own entries in the members' list (§ 31 GenG): name, address, "
+            "joining, shares and leaving, if any.",
+        ),
+        "category": Category.MEMBERSHIP,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 11,
+        "fields": [
+            f(
+                "delivery",
+                FieldKind.CHOICE,
+                "Wie möchten Sie den Auszug erhalten?",
+                "How would you like to receive it?",
+                choices=DELIVERY,
+            ),
+        ],
+        "certificate": CertificateKind.REGISTER_EXTRACT,
     },
     {
         "slug": "bankverbindung",
@@ -652,6 +685,7 @@ def _teams_create(hanna: User | None, tom: User | None) -> dict[str, Team]:
 # Personal requests: the household partner does not see them (domain rule).
 PERSONAL = {
     "mitgliedsbescheinigung",
+    "auszug-mitgliederliste",
     "bankverbindung",
     "namensaenderung",
     "adressaenderung",
@@ -676,6 +710,7 @@ def _type_values(spec: dict, teams: dict[str, Team]) -> dict:
         "in_portal": True,
         "active": True,
         "books_online": spec.get("books", ""),
+        "certificate": spec.get("certificate", ""),
     }
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import language_set as save_language
 from appointments.selectors import appointments_of_member
+from certificates.selectors import certificate_offers
 from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
@@ -44,6 +45,9 @@ def member_home(request):
     context = {
         "notices": notices_for_member(member, recent=False).current,
         "overview": member_overview(member),
+        # After the overview: it read the member's flats, which say whether
+        # forms kept for contract holders are offered.
+        "certificate_offers": certificate_offers(member),
         "open_tickets": tickets,
         # The card names how many more there are, so none stays unnoticed.
         "more_tickets": tickets[0].card_total - len(tickets) if tickets else 0,

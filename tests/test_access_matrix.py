@@ -39,6 +39,9 @@ from appointments.models import AppointmentType
 from appointments.selectors import slots_free
 from appointments.services import advisor_feed_renew, appointment_book
 from audit.models import AccessLog
+from certificates.codes import code_grouped, code_hash, code_new
+from certificates.models import Certificate
+from certificates.services import certificate_request
 from cooperative.models import Cooperative
 from demo.appointments import appointments_demo_ensure
 from demo.cast import staff_ensure
@@ -151,6 +154,17 @@ ROUTES = {
     # own; alice's ready ZIP is hers alone, not her household's.
     "privacy:export":                          (L,    200,  200,  200,  404,  404,  404),
     "privacy:download":                        (L,    200,  404,  404,  404,  404,  404),
+    # Certificates (issue 15, point 3): alice's membership certificate is
+    # hers alone, never her household's; members file one through the form
+    # (POST issues it at once). The check of a code is public; a made-up
+    # code is a neutral "not found" for everyone.
+    "certificates:request":                    (L,    200,  200,  200,  404,  404,  404),
+    "certificates:issue":                      (L,    405,  405,  405,  404,  404,  404),
+    "certificates:detail":                     (L,    200,  404,  404,  404,  404,  404),
+    "certificates:download":                   (L,    200,  404,  404,  404,  404,  404),
+    "certificates:verify":                     (200,  200,  200,  200,  200,  200,  200),
+    "certificates:verify_code":                (200,  200,  200,  200,  200,  200,  200),
+    "certificates:verify_code [not valid]":    (404,  404,  404,  404,  404,  404,  404),
     # Appointments (issue 13): members book; staff have no member pages.
     "appointments:list":                       (L,    200,  200,  200,  404,  404,  404),
     "appointments:new":                        (L,    200,  200,  200,  404,  404,  404),
@@ -934,6 +948,28 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:appointment_cancel [own]": {"public_id": appointments["hanna"].public_id},
             "appointments:feed": {"token": feed_token},
             "appointments:feed [renewed]": {"token": renewed},
+        }
+    )
+
+    # Certificates (issue 15): alice's membership certificate, with a code
+    # known here (the PDF's own is not).
+    certificate = certificate_request(
+        request_type=RequestType.objects.get(slug="mitgliedsbescheinigung"),
+        member=alice.member,
+        answers={},
+        channel=Channel.PORTAL,
+        created_by=alice,
+    )
+    code = code_new()
+    Certificate.objects.filter(pk=certificate.pk).update(code_hash=code_hash(code))
+    arguments.update(
+        {
+            "certificates:request": {"slug": "mitgliedsbescheinigung"},
+            "certificates:issue": {"slug": "mitgliedsbescheinigung"},
+            "certificates:detail": {"certificate_id": certificate.pk},
+            "certificates:download": {"certificate_id": certificate.pk},
+            "certificates:verify_code": {"code": code_grouped(code)},
+            "certificates:verify_code [not valid]": {"code": code_grouped(code_new())},
         }
     )
 

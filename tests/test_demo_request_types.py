@@ -1,6 +1,7 @@
 """Every demo form can be filed by a member, in German and in English."""
 
 import pytest
+from django.utils.html import escape
 
 from demo.request_types import TYPES, tickets_demo_ensure
 from tests.factories import field_answer
@@ -9,9 +10,9 @@ from tickets.models import FieldKind, RequestField, RequestType, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_14_complete_types_and_reruns_cleanly(cast):
+def test_the_demo_has_15_complete_types_and_reruns_cleanly(cast):
     tickets_demo_ensure()
-    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 14
+    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 15
     for request_type in RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]):
         assert request_type.name_de and request_type.name_en and request_type.default_team
         assert request_type.fields.filter(required=True).exists()
@@ -36,7 +37,10 @@ def test_the_demo_has_14_complete_types_and_reruns_cleanly(cast):
 @pytest.mark.parametrize("language", ["de", "en"])
 # The guest apartment is booked online (tests/test_rooms.py: its form
 # leads to the booking pages); staff still log a caller's wish with it.
-@pytest.mark.parametrize("slug", [t["slug"] for t in TYPES if not t.get("books")])
+# Certificates have a form of their own (below).
+@pytest.mark.parametrize(
+    "slug", [t["slug"] for t in TYPES if not t.get("books") and not t.get("certificate")]
+)
 def test_a_member_files_each_demo_form(client, cast, slug, language):
     client.force_login(cast.alice)
     client.post("/sprache/", {"language": language, "next": "/"})
@@ -54,3 +58,27 @@ def test_a_member_files_each_demo_form(client, cast, slug, language):
     assert ticket.team == request_type.default_team
     detail = client.get(response["Location"]).content.decode()
     assert name in detail
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("slug", [t["slug"] for t in TYPES if t.get("certificate")])
+def test_a_member_gets_each_demo_certificate(client, cast, slug, language, settings, tmp_path):
+    """The certificate forms lead to their own page, which issues the
+    certificate at once (tests/test_certificates.py has the rest)."""
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(cast.alice)
+    client.post("/sprache/", {"language": language, "next": "/"})
+    request_type = RequestType.objects.get(slug=slug)
+    form = client.get(f"/anliegen/neu/{slug}/")["Location"]
+    assert form == f"/bescheinigungen/neu/{slug}/"
+    page = client.get(form)
+    name = request_type.name_en if language == "en" else request_type.name_de
+    assert escape(name) in page.content.decode()
+    data = {field.key: field_answer(field, language) for field in request_type.fields.all()}
+    response = client.post(form, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    ticket = Ticket.objects.get(request_type=request_type)
+    assert ticket.team == request_type.default_team
+    assert ticket.certificate.language == language
+    detail = client.get(response["Location"]).content.decode()
+    assert ticket.reference in detail

@@ -99,15 +99,20 @@ TABLE = [
 ]
 
 FOUND = re.compile(r'<ol class="choice-list" id="found">(.*?)</ol>', re.S)
-# A form's link; the guest apartment's leads to online booking (issue 13).
-LINK = re.compile(r'<a href="(?:/anliegen/neu/([\w-]+)/|/raeume/\?art=(gaestewohnung))">')
+# A form's link; the guest apartment's leads to online booking (issue 13),
+# a certificate's to its own form (issue 15).
+LINK = re.compile(
+    r'<a href="(?:/anliegen/neu/([\w-]+)/|/bescheinigungen/neu/([\w-]+)/'
+    r'|/raeume/\?art=(gaestewohnung))">'
+)
 
 
 def _found(response) -> list[str]:
     """The slugs of the "matching forms" list, in the order shown."""
     assert response.status_code == 200
     match = FOUND.search(response.content.decode())
-    return [form or booked for form, booked in LINK.findall(match.group(1))] if match else []
+    links = LINK.findall(match.group(1)) if match else []
+    return [form or certificate or booked for form, certificate, booked in links]
 
 
 def _general_link(response) -> str:
@@ -315,7 +320,8 @@ def test_odd_input_gives_results_or_a_friendly_empty_state(client, cast, query):
     body = response.content.decode()
     assert "<script>alert" not in body
     # Every form is still listed and the general question offered.
-    assert body.count('<a href="/anliegen/neu/') >= 13
+    forms = body.count('<a href="/anliegen/neu/') + body.count('<a href="/bescheinigungen/neu/')
+    assert forms >= 14
     assert "/anliegen/neu/allgemein/" in body
     shown = re.search(r'<input class="input" type="search" id="q" name="q" value="([^"]*)"', body)
     assert len(shown.group(1)) <= QUERY_MAX * 6  # escaped, never more than 500 characters

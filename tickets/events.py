@@ -75,12 +75,13 @@ def event_opened(
     )
 
 
-def event_reply(*, ticket: Ticket, actor: User, body: str) -> TicketEvent:
-    """The office writes to the member: public."""
+def event_reply(*, ticket: Ticket, actor: User | None, body: str) -> TicketEvent:
+    """The office writes to the member: public. No actor: the portal
+    answered by itself (tickets.services.ticket_answer_by_portal)."""
     return _create(ticket=ticket, kind=TicketEvent.Kind.REPLY, public=True, actor=actor, body=body)
 
 
-def event_note(*, ticket: Ticket, actor: User, body: str) -> TicketEvent:
+def event_note(*, ticket: Ticket, actor: User | None, body: str) -> TicketEvent:
     """A note among staff: internal."""
     return _create(ticket=ticket, kind=TicketEvent.Kind.NOTE, public=False, actor=actor, body=body)
 
@@ -105,7 +106,7 @@ def event_shared(*, ticket: Ticket, actor: User, shared: bool) -> TicketEvent:
     )
 
 
-def event_status(*, ticket: Ticket, actor: User, old: str, new: str) -> TicketEvent:
+def event_status(*, ticket: Ticket, actor: User | None, old: str, new: str) -> TicketEvent:
     """A change of status: public, the member follows their request by it."""
     return _create(
         ticket=ticket,

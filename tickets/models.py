@@ -56,6 +56,16 @@ class Category(models.TextChoices):
     GENERAL = "general", _("General questions")
 
 
+class CertificateKind(models.TextChoices):
+    """What the portal issues at once for a request type (the certificates
+    app, above this one, makes the document and settles the request)."""
+
+    MEMBERSHIP = "membership", _("membership certificate")
+    # GenG § 31: a member may read and have a copy of their own entries in
+    # the members' list (§ 30: name, address, joining, shares, leaving).
+    REGISTER_EXTRACT = "register_extract", _("extract from the members' list")
+
+
 class RequestType(TimeStampedModel):
     """Anliegenart: a pre-made form. Admins edit it; tickets keep a snapshot."""
 
@@ -118,6 +128,20 @@ class RequestType(TimeStampedModel):
         ],
         help_text=_("Members are led to online booking instead of this form."),
     )
+    # The portal answers the request itself the moment it is filed, from
+    # the member records (certificates): the form's page is the
+    # certificate's, which files and settles the request.
+    certificate = models.CharField(
+        _("issued at once"),
+        max_length=20,
+        blank=True,
+        choices=CertificateKind.choices,
+        help_text=_(
+            "The portal produces this document from the member records as soon as the "
+            "member sends the form, and closes the request. A choice field “delivery” with "
+            "the option “post” keeps the request open for the office to post it."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("order"), default=100)
 
@@ -138,9 +162,12 @@ class RequestType(TimeStampedModel):
         return localized({"de": self.help_de, "en": self.help_en})
 
     def portal_url(self) -> str:
-        """Where the member's form list leads: the form, or online booking."""
+        """Where the member's form list leads: the form, online booking, or
+        the form of a certificate issued at once."""
         if self.books_online:
             return f"{reverse('rooms:list')}?art={self.books_online}"
+        if self.certificate:
+            return reverse("certificates:request", args=[self.slug])
         return reverse("tickets:form", args=[self.slug])
 
     def snapshot(self) -> list[dict]:

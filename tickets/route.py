@@ -116,7 +116,12 @@ def ticket_route(
             open_counts=open_counts,
         )
     reason = dict(decision.reason)
-    priority, policy_id = _raised(ticket, decision, reason)
+    priority, policy_id = priority_raised(
+        definitions=ticket.fields_snapshot or [],
+        answers=ticket.answers or {},
+        decision=decision,
+        reason=reason,
+    )
     if suggested is not None:
         reason["suggested"] = {
             "type": suggested.name_de,
@@ -149,16 +154,17 @@ def ticket_route(
     return decision
 
 
-def _raised(ticket: Ticket, decision: Decision, reason: dict) -> tuple[str, int | None]:
+def priority_raised(
+    *, definitions: list[dict], answers: dict, decision: Decision, reason: dict
+) -> tuple[str, int | None]:
     """The priority and SLA policy after the member's answers: the highest
     priority among the chosen options, or "emergency" when the text reads
     like one, raises the rule's priority (never lowers it), and the policy
     marked for the new priority (SlaPolicy.for_priority) replaces the
     rule's, when there is one. Recorded in `reason["raised"]` for the staff
-    page (routing.reasons)."""
+    page (routing.reasons). `definitions` and `answers` as a ticket stores
+    them; also for requests routed without a ticket row (demo.history)."""
     priority, policy_id = decision.priority, decision.sla_policy_id
-    definitions = ticket.fields_snapshot or []
-    answers = ticket.answers or {}
     chosen, option = option_priority(answers=answers, definitions=definitions)
     raised = None
     if chosen is not None and priority_higher(chosen, priority):

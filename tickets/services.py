@@ -322,6 +322,36 @@ def ticket_log_call(
     return ticket
 
 
+def ticket_answer_by_portal(
+    *, ticket: Ticket, body: str, files: list[CleanFile], close: bool
+) -> TicketEvent:
+    """The portal answers a request itself right after it was opened (a
+    certificate made from the member records; ticket_open with `notify`
+    off before it, in the same transaction).
+
+    `close`: a public reply from nobody in person (staff read
+    "automatically") carrying the answer's files, and the request closed at
+    once with its status event. It counts as a closed request of its type
+    and team like any other (the overview's figures), nobody has to work
+    on it, and nobody is e-mailed: the member is looking at the answer.
+
+    Without `close` the office has to do something with it (post the
+    certificate): the files go into an internal note saying what (`body`),
+    and the request stays open as filed, routed to its team."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        record = events.event_reply if close else events.event_note
+        event = record(ticket=ticket, actor=None, body=body)
+        _attachments_store(ticket=ticket, event=event, files=list(files), user=ticket.created_by)
+        if close:
+            _status_set(ticket, Status.CLOSED, actor=None)
+            ticket.closed_at = timezone.now()
+            ticket.save(update_fields=["closed_at"])
+        else:
+            _bump(ticket)
+    return event
+
+
 def ticket_reroute(
     *,
     ticket: Ticket,
@@ -416,14 +446,16 @@ def ticket_member_reply(
     return event
 
 
-def _status_set(ticket: Ticket, status: str, *, actor: User) -> TicketEvent:
+def _status_set(ticket: Ticket, status: str, *, actor: User | None) -> TicketEvent:
+    """`actor` None: the portal itself (ticket_answer_by_portal), which is
+    no news for the member who is looking at its answer."""
     old = ticket.status
     now = timezone.now()
     ticket.status = status
     ticket.resolved_at = now if status == Status.RESOLVED else None
     ticket.version += 1
     fields = ["status", "resolved_at", "version", "updated_at"]
-    if actor.is_staff:
+    if actor is not None and actor.is_staff:
         ticket.office_activity_at = now
         fields.append("office_activity_at")
     # The SLA clock stands still while the office waits for the member.

@@ -75,7 +75,7 @@ def _draft(request, request_type):
 @require_http_methods(["GET", "POST"])
 def request_form(request, slug):
     request_type = get_request_type_for_member(request.user, slug)
-    if request_type.books_online:
+    if request_type.books_online or request_type.certificate:
         return redirect(request_type.portal_url())
     draft = _draft(request, request_type)
     kept = list(draft.attachments.all()) if draft else []

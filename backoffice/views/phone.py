@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import access_record
+from certificates.services import certificate_request
 from core.decorators import staff_required
 from core.kept import initial, kept_notice, post_take
 from members.models import Member
@@ -312,6 +313,14 @@ def phone_form(request, member_number, slug, channel):
         hit=hit,
         solved=solved,
     )
+    if (
+        request.method == "POST"
+        and request_type.certificate
+        and member is not None
+        and form.is_valid()
+        and call_form.is_valid()
+    ):
+        return _certificate_issue(request, request_type, member, channel, form, call_form)
     if request.method == "POST" and form.is_valid() and call_form.is_valid():
         ticket = services.ticket_log_call(
             request_type=request_type,
@@ -346,3 +355,30 @@ def phone_form(request, member_number, slug, channel):
             "kept": [],
         },
     )
+
+
+def _certificate_issue(request, request_type, member, channel, form, call_form):
+    """A caller asks for a certificate: issued at once from the records, as
+    in the portal (certificates.services.certificate_request), with the
+    call's contact and notes. The PDF is on the request's page: in the
+    member's portal too when it was not wanted by post, else the request
+    stays open for the team that posts it."""
+    certificate = certificate_request(
+        request_type=request_type,
+        member=member,
+        answers=form.answers(),
+        channel=channel,
+        created_by=request.user,
+        note=call_form.cleaned_data["note"],
+        **call_form.contact(),
+    )
+    reference = certificate.ticket.reference
+    if certificate.reused:
+        text = _(
+            "%(name)s's certificate was issued a moment ago (request %(reference)s): "
+            "here it is again."
+        )
+    else:
+        text = _("Certificate issued for %(name)s: request %(reference)s, with the PDF.")
+    messages.success(request, text % {"reference": reference, "name": member.full_name})
+    return redirect("backoffice:ticket", reference=reference)

@@ -4,8 +4,10 @@ from django.core.management.base import BaseCommand
 from accounts.models import ActivationCode, User
 from accounts.services import activation_codes_create
 from accounts.two_factor import secret_for_typing
+from certificates.services import certificate_request
 from demo.appointments import appointments_demo_ensure
 from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
+from demo.history import history_demo_ensure
 from demo.incidents import incidents_demo_ensure
 from demo.notices import notices_demo_ensure
 from demo.rooms import rooms_demo_ensure
@@ -28,6 +30,15 @@ class Command(BaseCommand):
         if not ClassifierModel.objects.exists():
             # The demo has no closed tickets yet: learn from the shipped corpus.
             call_command("routing_train", "--corpus", stdout=self.stdout)
+        # Half a year of requests and consultations, so the overview
+        # (/bearbeitung/ueberblick/) has something to explain; before
+        # Alice's, so the reference numbers follow the order received.
+        planted = history_demo_ensure(cast)
+        if planted:
+            self.stdout.write(
+                f"History: {planted['requests']} requests ({planted['open']} open), "
+                f"{planted['appointments']} consultations."
+            )
         self._sample_requests(cast)
         # A planted heating outage: the detector proposes it on its first run.
         incidents_demo_ensure(cast)
@@ -87,13 +98,16 @@ class Command(BaseCommand):
             expected_version=repair.version,
             public=True,
         )
-        certificate = ticket_open(
+        # Asked for on the phone, by post: issued at once with the letter for
+        # the office to print (certificates), which Hanna then posted.
+        certificate = certificate_request(
             request_type=RequestType.objects.get(slug="mitgliedsbescheinigung"),
             member=member,
             answers={"purpose": "Wohngeldantrag", "delivery": "post"},
             channel=Channel.PHONE,
             created_by=cast.hanna,
-        )
+        ).ticket
+        certificate.refresh_from_db()
         ticket_status_change(
             ticket=certificate,
             actor=cast.hanna,
