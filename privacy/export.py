@@ -13,9 +13,13 @@ import zipfile
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from cooperative.letterhead import letterhead_facts, logo_data_uri
+from cooperative.models import Cooperative
+from core.pdf import render_pdf
 from privacy.selectors import ExportFile
 
 CHUNK = 1024 * 1024
@@ -26,14 +30,33 @@ SUMMARY_TEMPLATE = "privacy/summary.html"
 
 
 def summary_file(*, data: dict, language: str) -> tuple[str, bytes]:
-    """The readable summary of data.json: its name in the ZIP and its bytes.
-
-    The one place that decides its form. Until core.pdf (WeasyPrint with the
-    letterhead) is on main it is the same page as HTML; then this becomes
-    ("uebersicht.pdf", render_pdf(template_name=SUMMARY_TEMPLATE, ...))."""
+    """The readable summary of data.json, as the cooperative's letter to the
+    member (core.pdf: WeasyPrint, DIN 5008, the letterhead): its name in
+    the ZIP and its bytes."""
+    cooperative = Cooperative.objects.current()
+    member = data["member"]
+    name = " ".join(p for p in (member["title"], member["first_name"], member["last_name"]) if p)
+    recipient = [name]
+    if member["street"]:
+        recipient += [member["street"], f"{member['postcode']} {member['city']}".strip()]
+    elif data["contracts"]:  # the postal address is the flat's
+        unit = data["contracts"][-1]["unit"]
+        recipient += [unit["street"], f"{unit['postcode']} {unit['city']}".strip()]
     with translation.override(language):
-        html = render_to_string(SUMMARY_TEMPLATE, {"data": data, "language": language})
-    return "uebersicht.html", html.encode("utf-8")
+        info = [
+            (_("Member number"), member["member_number"]),
+            (_("Date"), date_format(timezone.localdate(), "DATE_FORMAT")),
+        ]
+    context = {
+        "data": data,
+        "letterhead": letterhead_facts(cooperative),
+        "logo": logo_data_uri(cooperative),
+        "recipient": recipient,
+        "info": info,
+    }
+    return "uebersicht.pdf", render_pdf(
+        template_name=SUMMARY_TEMPLATE, context=context, language=language
+    )
 
 
 def _info(path: str, content_type: str) -> zipfile.ZipInfo:
@@ -61,7 +84,7 @@ def zip_write(
             text.flush()
             text.detach()
         name, content = summary
-        archive.writestr(_info(name, "text/html"), content)
+        archive.writestr(_info(name, "application/pdf"), content)
         archive.writestr(_info("LIESMICH.txt", "text/plain"), readme.encode("utf-8"))
         for file in files:
             with (

@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.roles import ADMIN, HANDLER, TEAM_LEAD
 from appointments.models import Appointment
 from audit.models import AccessLog
+from certificates.models import Certificate
 from cooperative.models import Cooperative
 from mail.models import OutboundEmail
 from members.models import ContractMember, Member
@@ -345,6 +346,41 @@ def household_messages_section(member: Member, user: User, files: list[ExportFil
     return result
 
 
+def certificates_section(member: Member) -> list[dict]:
+    """The certificates the portal issued: what each certified (the facts
+    the PDF was made from), when, and the PDF's place in the ZIP (it is a
+    file of the request it answered). Never the verification code: only
+    its hash is kept, and the member has it on the certificate."""
+    rows = (
+        Certificate.objects.filter(member=member)
+        .select_related("ticket", "attachment__event")
+        .order_by("issued_at", "pk")
+    )
+    result = []
+    for row in rows:
+        attachment = row.attachment
+        # In the ZIP with the request's files when the request page offers
+        # it; one sent by post sits in the office's note (the letter went out).
+        offered = attachment is not None and attachment.event is not None and attachment.event.public
+        path = (
+            f"anliegen/{row.ticket.reference}/{attachment.pk}-{_safe(attachment.original_name)}"
+            if offered
+            else ""
+        )
+        result.append(
+            {
+                "kind": row.kind,
+                "issued_at": moment(row.issued_at),
+                "request": row.ticket.reference,
+                "by_post": row.by_post,
+                "language": row.language,
+                "facts": row.facts,
+                "path": path,
+            }
+        )
+    return result
+
+
 def _booked_by(booked_by_id: int | None, user: User) -> str:
     if booked_by_id is None:
         return "office"
@@ -516,6 +552,7 @@ def export_data(
         "account": account_section(user),
         "requests": requests_section(member, user, files),
         "household_messages": household_messages_section(member, user, files),
+        "certificates": certificates_section(member),
         "appointments": appointments_section(member, user),
         "room_bookings": room_bookings_section(member, user),
         "notice_emails": notice_emails_section(user),

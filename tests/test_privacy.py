@@ -23,12 +23,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.models import User
 from appointments.models import Appointment, AppointmentType
 from appointments.selectors import slots_free
 from appointments.services import appointment_book
 from audit.models import AccessLog
+from certificates.services import certificate_request
 from demo.appointments import appointments_demo_ensure
 from demo.rooms import rooms_demo_ensure
 from insights.selectors import Scope, incoming_by, reopened_and_rated
@@ -150,6 +152,13 @@ def world(cast, settings, tmp_path):
         ),
         booked_by=alice,
     )
+    certificate = certificate_request(
+        request_type=RequestType.objects.get(slug="mitgliedsbescheinigung"),
+        member=alice.member,
+        answers={},
+        channel=Channel.PORTAL,
+        created_by=alice,
+    )
     carla = member_account("20777", "Carla", "Neu")
     contract = Contract.objects.get(number="NV-0101900")
     ContractMember.objects.create(
@@ -163,6 +172,7 @@ def world(cast, settings, tmp_path):
         "bob_repair": bob_repair,
         "bob_bank": bob_bank,
         "dave_repair": dave_repair,
+        "certificate": certificate,
         "appointment": booking.appointment,
         "hall": hall,
         "carla": carla,
@@ -217,12 +227,22 @@ def test_it_gives_the_member_everything_and_nobody_else_s(
     archive = download(client, export)
     assert archive.testzip() is None
     names = set(archive.namelist())
-    assert {"data.json", "uebersicht.html", "LIESMICH.txt"} <= names
+    assert {"data.json", "uebersicht.pdf", "LIESMICH.txt"} <= names
     data = json.loads(archive.read("data.json"))
     jsonschema.validate(data, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
     references = [r["reference"] for r in data["requests"]]
-    assert references == [world["repair"].reference, world["alice_bank"].reference]
+    certificate = world["certificate"]
+    assert references == [
+        world["repair"].reference,
+        world["alice_bank"].reference,
+        certificate.ticket.reference,
+    ]
+    # The certificate: what it said, and its PDF with the request's files.
+    [issued] = data["certificates"]
+    assert issued["kind"] == "membership" and issued["request"] == certificate.ticket.reference
+    assert issued["facts"] == json.loads(json.dumps(certificate.facts))
+    assert archive.read(issued["path"]) == certificate.attachment.file.read()
     repair = data["requests"][0]
     texts = [event["text"] for event in repair["history"]]
     assert "Der Handwerker kommt am Montag." in texts
@@ -237,7 +257,9 @@ def test_it_gives_the_member_everything_and_nobody_else_s(
         for e in r["history"]
         for a in e["attachments"]
     ]
-    assert sorted(name for _, name in paths) == ["kaputt.jpg", "kontoauszug.pdf"]
+    assert sorted(name for _, name in paths) == sorted(
+        ["kaputt.jpg", "kontoauszug.pdf", certificate.attachment.original_name]
+    )
     for path, name in paths:
         stored = Attachment.objects.get(original_name=name, ticket__member=cast.alice.member)
         assert archive.read(path) == stored.file.read()
@@ -272,8 +294,13 @@ def test_it_gives_the_member_everything_and_nobody_else_s(
         cast.hanna.email,
     ):
         assert secret.encode() not in everything, secret
-    summary = archive.read("uebersicht.html").decode()
-    assert world["repair"].reference in summary and NOTE not in summary
+    # The readable summary: the cooperative's letter to alice, as text.
+    summary = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(archive.read("uebersicht.pdf"))).pages
+    )
+    assert "Alice" in summary and world["repair"].reference in summary
+    assert world["alice_bank"].reference in summary and certificate.ticket.reference in summary
+    assert NOTE not in summary and BOB_BANK not in summary
 
 
 def test_it_answers_404_to_everyone_else(client, cast, world, django_capture_on_commit_callbacks):
