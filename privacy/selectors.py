@@ -361,7 +361,9 @@ def certificates_section(member: Member) -> list[dict]:
         attachment = row.attachment
         # In the ZIP with the request's files when the request page offers
         # it; one sent by post sits in the office's note (the letter went out).
-        offered = attachment is not None and attachment.event is not None and attachment.event.public
+        offered = (
+            attachment is not None and attachment.event is not None and attachment.event.public
+        )
         path = (
             f"anliegen/{row.ticket.reference}/{attachment.pk}-{_safe(attachment.original_name)}"
             if offered
