@@ -6,7 +6,9 @@ from core.decorators import second_step_missing
 
 # What a session that still owes its code may open: the code page, the setup
 # of an app, logging out, the status check of the page script, the language,
-# and the legal notice and privacy notice its footer links (public pages).
+# and the legal notice, privacy notice and accessibility statement its footer
+# links (public pages). Not the barrier report: logged in, it is filed as the
+# account's request, which needs the whole login.
 SECOND_STEP_OPEN = {
     "accounts:login_code",
     "accounts:two_factor_setup",
@@ -15,6 +17,7 @@ SECOND_STEP_OPEN = {
     "portal:language_set",
     "portal:imprint",
     "portal:privacy",
+    "portal:accessibility",
 }
 
 

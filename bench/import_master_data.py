@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/import_master_data.py [--members 10000] [--database-url URL]
 
-Generates units, members and contracts files into bench/data/ (fixed seed:
-German names, ~15 % joint contracts, the members file in Windows-1252 with
-CRLF like a Windows ERP writes it, the units file UTF-8 with BOM), then times
+Generates units, members, contracts and share ledger files into bench/data/
+(fixed seed: German names, ~15 % joint contracts, the members file in
+Windows-1252 with CRLF like a Windows ERP writes it, the units file UTF-8
+with BOM; every member's bookings: joining, payments, voluntary shares,
+the dividends of the last ten years, some cancellations), then times
 a first import (everything new), a re-import with ~10 % changed rows and a
 re-import of unchanged files, each through the management command.
 
@@ -67,6 +69,10 @@ MEMBER_HEADER = (
     "Eintrittsdatum;Austrittsdatum;Pflichtanteile;Freiwillige Anteile;Anteilswert"
 )
 CONTRACT_HEADER = "Vertrags-Nr;Wohnungs-Nr;Mitglieds-Nr;Beginn;Ende;Nutzungsgebühr"
+LEDGER_HEADER = (
+    "Beleg-Nr;Mitglieds-Nr;Buchungsdatum;Vorgang;Anteile;Betrag;Geschäftsjahr;Buchungstext"
+)
+SHARE_VALUE = 160.0
 
 
 def german(amount: float) -> str:
@@ -83,7 +89,7 @@ def random_date(rng: random.Random, first_year: int, last_year: int) -> datetime
 
 
 def generate(count: int, seed: int) -> dict[str, list[list[str]]]:
-    """Rows (without header) of the three files for `count` members."""
+    """Rows (without header) of the four files for `count` members."""
     rng = random.Random(seed)  # reproducible: the same files every run
     units, members, contracts = [], [], []
     member_no = 100000
@@ -143,7 +149,45 @@ def generate(count: int, seed: int) -> dict[str, list[list[str]]]:
                             members.append(
                                 member_row(rng, member_no, street, postcode, city, start)
                             )
-    return {"units": units, "members": members, "contracts": contracts}
+    ledger = [booking for row in members for booking in ledger_rows(rng, row)]
+    return {"units": units, "members": members, "contracts": contracts, "share_ledger": ledger}
+
+
+def ledger_rows(rng: random.Random, member: list[str]) -> list[list[str]]:
+    """A member's bookings as the ERP's member accounting has them: the
+    compulsory shares at joining and their payment, voluntary shares for
+    some (one of them cancelled and paid out now and then), and a dividend
+    of 4 % paid out for each of the last ten years."""
+    number, joined = member[0], datetime.datetime.strptime(member[11], "%d.%m.%Y").date()
+    required, voluntary = int(member[13]), int(member[14])
+    rows: list[list[str]] = []
+
+    def book(when, kind, shares, amount, year, text=""):
+        reference = f"GA-{number}-{len(rows) + 1:04d}"
+        rows.append([reference, number, day(when), kind, shares, amount, str(year), text])
+
+    book(joined, "Zeichnung", str(required), "", joined.year, "Beitritt")
+    book(joined + datetime.timedelta(days=14), "Einzahlung", "", german(required * SHARE_VALUE),
+         joined.year, "Pflichtanteile")  # fmt: skip
+    held = required
+    if voluntary:
+        first = max(joined.year, 2000)
+        when = random_date(rng, first, max(first, 2024))
+        cancelled = 1 if rng.random() < 0.2 else 0
+        book(when, "Zeichnung", str(voluntary + cancelled), "", when.year, "freiwillige Anteile")
+        book(when + datetime.timedelta(days=10), "Einzahlung", "",
+             german((voluntary + cancelled) * SHARE_VALUE), when.year)  # fmt: skip
+        held += voluntary + cancelled
+        if cancelled:
+            end = datetime.date(max(when.year + 1, 2022), 12, 31)
+            book(end, "Kündigung", "1", "", end.year, "Kündigung freiwilliger Anteil")
+            book(end + datetime.timedelta(days=200), "Auszahlung", "", german(SHARE_VALUE),
+                 end.year + 1)  # fmt: skip
+            held -= 1
+    for year in range(max(joined.year, 2015), 2025):
+        book(datetime.date(year + 1, 6, 30), "Dividendenauszahlung", "",
+             german(held * SHARE_VALUE * 0.04), year, "Dividende 4 %")  # fmt: skip
+    return rows
 
 
 def member_row(rng, number, street, postcode, city, joined) -> list[str]:
@@ -199,7 +243,15 @@ def changed(rows: dict[str, list[list[str]]], seed: int) -> dict[str, list[list[
         fee = float(by_number[number][0][5].replace(".", "").replace(",", ".")) * 1.03
         for row in by_number[number]:
             row[5] = german(fee)
-    return {"units": units, "members": members, "contracts": contracts}
+    # A month of member accounting: corrected booking texts, and the new
+    # year's dividend for a tenth of the members.
+    ledger = [row[:] for row in rows["share_ledger"]]
+    for row in rng.sample(ledger, len(ledger) // 20):
+        row[7] = (row[7] + " (berichtigt)").strip()
+    for member in rng.sample(members, len(members) // 10):
+        ledger.append([f"GA-{member[0]}-2026", member[0], "30.06.2026", "Dividendenauszahlung",
+                       "", german(int(member[13]) * SHARE_VALUE * 0.04), "2025", "Dividende 4 %"])  # fmt: skip
+    return {"units": units, "members": members, "contracts": contracts, "share_ledger": ledger}
 
 
 def write(rows: dict[str, list[list[str]]], suffix: str) -> dict[str, Path]:
@@ -209,6 +261,7 @@ def write(rows: dict[str, list[list[str]]], suffix: str) -> dict[str, Path]:
         ("units", UNIT_HEADER, "utf-8-sig", "\n"),
         ("members", MEMBER_HEADER, "cp1252", "\r\n"),
         ("contracts", CONTRACT_HEADER, "utf-8", "\n"),
+        ("share_ledger", LEDGER_HEADER, "cp1252", "\r\n"),
     ):
         path = DATA / f"{kind}{suffix}.csv"
         lines = [header] + [";".join(row) for row in rows[kind]]
@@ -245,9 +298,17 @@ def prepare_database(url: str | None) -> str:
 
     call_command("migrate", verbosity=0)
     from cooperative.models import Building, Estate, Unit
-    from members.models import Contract, Member, Shareholding
+    from members.models import Contract, Member, Shareholding, ShareMovement
 
-    for model in (Contract.members.through, Contract, Shareholding, Member, Unit, Building):
+    for model in (
+        Contract.members.through,
+        Contract,
+        ShareMovement,
+        Shareholding,
+        Member,
+        Unit,
+        Building,
+    ):
         model.objects.all().delete()
     Estate.objects.all().delete()
     if connection.vendor == "sqlite":
@@ -304,7 +365,7 @@ def main() -> int:
     joint = Contract.objects.annotate(n=Count("members")).filter(n__gt=1).count()
     print(
         f"{args.members:,} members, {len(rows['units']):,} units, {contracts:,} contracts "
-        f"({joint:,} joint) on {database}"
+        f"({joint:,} joint), {len(rows['share_ledger']):,} share bookings on {database}"
     )
     print(f"{'run':<26}{'seconds':>9}{'created':>10}{'updated':>10}{'unchanged':>11}{'deleted':>9}")
     for label, seconds, totals in results:

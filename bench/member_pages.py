@@ -447,7 +447,7 @@ def build_tickets(rng: random.Random, count: int, cast) -> int:
             first_response_at=first_response,
             member_activity_at=member_at,
             office_activity_at=max(filter(None, [first_response, finished_at]), default=None),
-            resolved_at=finished_at if status == Status.RESOLVED else None,
+            resolved_at=finished_at if status in (Status.RESOLVED, Status.CLOSED) else None,
             closed_at=finished_at if status == Status.CLOSED else None,
             created_at=created,
             updated_at=last,

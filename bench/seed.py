@@ -879,7 +879,7 @@ class _Maker:
                 "first_response_at": first_response,
                 "sla_paused_at": paused,
                 "breached_at": due if is_open and due < now else None,
-                "resolved_at": finished if status == Status.RESOLVED else None,
+                "resolved_at": finished if status in (Status.RESOLVED, Status.CLOSED) else None,
                 "closed_at": finished if status == Status.CLOSED else None,
                 "office_activity_at": office_at,
                 "member_activity_at": member_at,

@@ -244,6 +244,11 @@ RATE_LIMITS = {
     # Certificate codes tried at /pruefen/ that name no certificate (a right
     # one gives its place back): no one reads members' names by trying.
     "certificate_verify:ip": (20, 15 * 60),
+    # Accessibility reports (public form): each is a request and may e-mail
+    # a confirmation to the address given.
+    "accessibility_report:ip": (10, 60 * 60),
+    "accessibility_report:address": (3, 60 * 60),
+    "accessibility_report:account": (10, 60 * 60),
 }
 # Second login step (accounts.two_factor, django-otp). django-otp's own
 # growing delays are off: code checks count in accounts.throttle instead.

@@ -27,7 +27,10 @@ class CooperativeAdmin(admin.ModelAdmin):
             _("Emergencies"),
             {"fields": ["emergency_phone", "utility_emergency_phone", "emergency_words"]},
         ),
-        (_("Legal notice and privacy"), {"fields": ["imprint", "privacy_notice"]}),
+        (
+            _("Legal notice and privacy"),
+            {"fields": ["imprint", "privacy_notice", "accessibility_statement"]},
+        ),
         (
             _("Letters (footer of certificates and other PDF letters)"),
             {
@@ -40,6 +43,7 @@ class CooperativeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Shares"), {"fields": ["business_year_end_month", "share_notice_months"]}),
         (_("Working time"), {"fields": ["federal_state", "half_days_close_at"]}),
         (_("Appearance"), {"fields": ["logo", "brand_colour"]}),
     ]

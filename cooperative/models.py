@@ -1,8 +1,9 @@
 """The cooperative itself and its housing stock: estates, buildings, units."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -26,6 +27,12 @@ class FederalState(models.TextChoices):
     ST = "ST", _("Saxony-Anhalt")
     SH = "SH", _("Schleswig-Holstein")
     TH = "TH", _("Thuringia")
+
+
+# GenG § 65 (2), for shares by § 67b (2): a notice of at least three months,
+# the statutes may set a longer one of at most five years.
+SHARE_NOTICE_MIN_MONTHS = 3
+SHARE_NOTICE_MAX_MONTHS = 60
 
 
 class CooperativeManager(models.Manager):
@@ -73,6 +80,35 @@ class Cooperative(TimeStampedModel):
         _("privacy notice (Datenschutz)"),
         blank=True,
         help_text=_("Shown on the page linked in the footer. Blank lines separate paragraphs."),
+    )
+    accessibility_statement = models.TextField(
+        _("accessibility statement (Barrierefreiheit)"),
+        blank=True,
+        help_text=_(
+            "Empty: the portal's own statement is shown (what was checked and how, the "
+            "known limitations, the feedback form, the enforcement procedure). Enter a text "
+            "only when you have assessed your installation yourself; it then replaces the "
+            "statement. Blank lines separate paragraphs; the feedback form is always linked."
+        ),
+    )
+    business_year_end_month = models.PositiveSmallIntegerField(
+        _("the business year ends at the end of"),
+        # Django's own month names, translated in every language it knows.
+        choices=sorted(MONTHS.items()),
+        default=12,
+        help_text=_("As the statutes say; December when the business year is the calendar year."),
+    )
+    share_notice_months = models.PositiveSmallIntegerField(
+        _("notice period for shares (months)"),
+        default=SHARE_NOTICE_MIN_MONTHS,
+        validators=[
+            MinValueValidator(SHARE_NOTICE_MIN_MONTHS),
+            MaxValueValidator(SHARE_NOTICE_MAX_MONTHS),
+        ],
+        help_text=_(
+            "Voluntary shares are cancelled to the end of a business year with this notice "
+            "(GenG § 65, § 67b): at least 3 months, at most 5 years, as the statutes say."
+        ),
     )
     federal_state = models.CharField(
         _("federal state"),

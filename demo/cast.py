@@ -22,7 +22,14 @@ from accounts.two_factor import recovery_codes_renew
 from cooperative.cache import cooperative_cache_clear
 from cooperative.models import Building, Cooperative, Estate, FederalState, OpeningHours, Unit
 from demo.request_types import tickets_demo_ensure
-from members.models import Contract, ContractMember, Member, Salutation, Shareholding
+from members.models import (
+    Contract,
+    ContractMember,
+    Member,
+    Salutation,
+    Shareholding,
+    ShareMovement,
+)
 
 DEMO_PASSWORD = "genoportal-demo"
 
@@ -237,7 +244,7 @@ class _InsertAll:
     memory and inserted at the end with one statement per table (or a few,
     where SQLite's limit on parameters splits a large table)."""
 
-    TABLES = (Estate, Building, Unit, Member, Shareholding, Contract, ContractMember)
+    TABLES = (Estate, Building, Unit, Member, Shareholding, ShareMovement, Contract, ContractMember)
 
     def __init__(self) -> None:
         self.rows: dict[type[models.Model], list[models.Model]] = {m: [] for m in self.TABLES}
@@ -378,6 +385,8 @@ def build_demo(*, units_per_building: int = 25, seed: int = 2026) -> Cast:
     dave_member = _cast_member(
         rows, "20003", Salutation.MR, "Dave", "Dietrich", dave_unit, datetime.date(2019, 1, 1)
     )
+    _share_history(rows, alice_member, ALICE_SHARES)
+    _share_history(rows, dave_member, DAVE_SHARES)
     _household(rows, alice_unit, [alice_member, bob_member], datetime.date(2015, 9, 1))
     _household(rows, dave_unit, [dave_member], datetime.date(2019, 1, 1))
     rows.save()
@@ -438,6 +447,53 @@ def _cast_member(rows, number, salutation, first, last, unit, joined, voluntary=
             defaults={"count": voluntary, "nominal_value": Decimal("160.00")},
         )
     return member
+
+
+K = ShareMovement.Kind
+# Alice's shares as the ERP booked them: two compulsory shares when she
+# joined, four voluntary ones in 2018 (paid in part, the rest from two
+# dividends credited and a payment), one of them cancelled to the end of
+# 2022 and paid out; since then dividends paid out. Today: 2 + 3 shares of
+# 160 €, paid up (800 €), as her shareholdings say. Bob has no bookings.
+ALICE_SHARES = [
+    # date, kind, shares, amount, business year, text
+    ("2012-04-01", K.SUBSCRIPTION, 2, "0", 2012, "Beitritt, 2 Pflichtanteile"),
+    ("2012-04-16", K.PAYMENT, 0, "320.00", 2012, "Einzahlung Pflichtanteile"),
+    ("2018-01-15", K.SUBSCRIPTION, 4, "0", 2018, "4 freiwillige Anteile"),
+    ("2018-01-31", K.PAYMENT, 0, "480.00", 2018, "Einzahlung freiwillige Anteile"),
+    ("2019-06-28", K.DIVIDEND_CREDITED, 0, "32.00", 2018, "Dividende 4 %"),
+    ("2020-06-30", K.DIVIDEND_CREDITED, 0, "38.40", 2019, "Dividende 4 %"),
+    ("2021-03-01", K.PAYMENT, 0, "89.60", 2021, "Resteinzahlung"),
+    ("2021-06-30", K.DIVIDEND_PAID, 0, "38.40", 2020, "Dividende 4 %"),
+    ("2022-06-30", K.DIVIDEND_PAID, 0, "38.40", 2021, "Dividende 4 %"),
+    ("2022-12-31", K.CANCELLATION, 1, "0", 2022, "Kündigung 1 freiwilliger Anteil"),
+    ("2023-06-30", K.DIVIDEND_PAID, 0, "38.40", 2022, "Dividende 4 %"),
+    ("2023-07-31", K.PAYOUT, 0, "160.00", 2023, "Auszahlung gekündigter Anteil"),
+    ("2024-06-28", K.DIVIDEND_PAID, 0, "32.00", 2023, "Dividende 4 %"),
+    ("2025-06-30", K.DIVIDEND_PAID, 0, "32.00", 2024, "Dividende 4 %"),
+    ("2026-06-30", K.DIVIDEND_PAID, 0, "32.00", 2025, "Dividende 4 %"),
+]
+DAVE_SHARES = [
+    ("2019-01-01", K.SUBSCRIPTION, 2, "0", 2019, "Beitritt, 2 Pflichtanteile"),
+    ("2019-01-10", K.PAYMENT, 0, "320.00", 2019, "Einzahlung Pflichtanteile"),
+]
+
+
+def _share_history(rows, member: Member, bookings) -> None:
+    for number, (day, kind, shares, amount, year, text) in enumerate(bookings, start=1):
+        rows.update_or_create(
+            ShareMovement,
+            reference=f"GA-{member.member_number}-{number:04d}",
+            defaults={
+                "member": member,
+                "booked_on": datetime.date.fromisoformat(day),
+                "kind": kind,
+                "shares": shares,
+                "amount": Decimal(amount),
+                "business_year": year,
+                "text": text,
+            },
+        )
 
 
 def _household(rows, unit: Unit, members: list[Member], start: datetime.date) -> None:

@@ -571,7 +571,9 @@ class _Life:
                 body = rng.choice(texts.SOLVED_NOTES)
                 self.event(TicketEvent.Kind.NOTE, at, actor=taken_by, public=False, body=body)
                 self.status_to(Status.CLOSED, at, actor=taken_by)
-                self.first_response = self.office_at = self.closed = self.finished = at
+                # Settled on the phone: answered, resolved and closed at once.
+                self.first_response = self.office_at = at
+                self.resolved = self.closed = self.finished = at
                 return
         # An urgent request is taken up and done sooner.
         hurry = 0.3 if self.priority == Priority.URGENT else 1.0

@@ -1,4 +1,4 @@
-"""Demo teams and the 15 pre-made request forms of the demo cooperative.
+"""Demo teams and the 17 pre-made request forms of the demo cooperative.
 
 Idempotent: teams by name, types by slug, fields by (type, key); fields no
 longer listed for a demo type are removed, so re-running restores the demo."""
@@ -177,6 +177,96 @@ TYPES = [
             ),
         ],
         "certificate": CertificateKind.REGISTER_EXTRACT,
+    },
+    {
+        # The statutes of the demo cooperative: the business year is the
+        # calendar year, voluntary shares are cancelled with three months'
+        # notice (Cooperative.share_notice_months, business_year_end_month).
+        "slug": "anteile-zeichnen",
+        "synonyms": (
+            "Anteile, weitere Anteile, Geschäftsanteile, freiwillige Anteile, zeichnen",
+            "Anteile kaufen, Beteiligung erhöhen, Geld anlegen, Dividende, Genossenschaftsanteile",
+            "shares, buy shares, more shares, subscribe, invest, dividend",
+        ),
+        "name": ("Weitere Geschäftsanteile zeichnen", "Subscribe additional shares"),
+        "help": (
+            "Mit weiteren, freiwilligen Anteilen beteiligen Sie sich stärker an der "
+            "Genossenschaft; auf sie erhalten Sie die Dividende, die die "
+            "Mitgliederversammlung beschließt. Die Beteiligung bedarf einer schriftlichen "
+            "Erklärung (§ 15b GenG): Wir senden sie Ihnen zur Unterschrift. Zugelassen ist "
+            "die Beteiligung, sobald der Vorstand zugestimmt hat.",
+            "With additional voluntary shares you take a larger part in the cooperative and "
+            "receive the dividend the members' assembly decides on them. Subscribing needs a "
+            "signed declaration (GenG § 15b): we send it to you to sign. The subscription is "
+            "admitted once the board has agreed.",
+        ),
+        "category": Category.MEMBERSHIP,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 30,
+        "fields": [
+            f(
+                "count",
+                FieldKind.SHARES_SUBSCRIBE,
+                "Wie viele weitere Anteile möchten Sie zeichnen?",
+                "How many additional shares do you want to subscribe?",
+                high="20",
+            ),
+            f(
+                "payment",
+                FieldKind.CHOICE,
+                "Wie möchten Sie den Betrag zahlen?",
+                "How would you like to pay the amount?",
+                choices=options(
+                    ("transfer", "Per Überweisung", "By bank transfer"),
+                    ("debit", "Per Lastschrift vom bekannten Konto", "By direct debit"),
+                ),
+            ),
+            f("remarks", FieldKind.TEXTAREA, "Bemerkungen", "Remarks", required=False),
+        ],
+    },
+    {
+        "slug": "anteile-kuendigen",
+        "synonyms": (
+            "Anteile kündigen, freiwillige Anteile kündigen, Geschäftsanteile kündigen",
+            "Anteile zurückgeben, Guthaben auszahlen, Auszahlung, Geld zurück",
+            "cancel shares, sell shares, give back shares, pay out",
+        ),
+        "name": ("Freiwillige Geschäftsanteile kündigen", "Cancel voluntary shares"),
+        "help": (
+            "Freiwillige Anteile – die über Ihre Pflichtanteile hinaus – können Sie zum Ende "
+            "eines Geschäftsjahres kündigen (§ 67b GenG). Die Kündigungsfrist bestimmt die "
+            "Satzung; sie beträgt mindestens drei Monate (§ 65 Abs. 2 GenG). Die Kündigung "
+            "bedarf der Schriftform: Wir senden Ihnen die Erklärung zur Unterschrift; "
+            "maßgeblich für die Frist ist ihr Eingang bei uns. Das Guthaben der gekündigten "
+            "Anteile zahlen wir nach dem Jahresabschluss aus, wie die Satzung es vorsieht. "
+            "Ihre Mitgliedschaft und Ihre Pflichtanteile bleiben bestehen.",
+            "You can cancel voluntary shares – those beyond your compulsory shares – to the "
+            "end of a business year (GenG § 67b). The statutes set the notice period; it is at "
+            "least three months (GenG § 65 (2)). The cancellation must be in writing: we send "
+            "you the declaration to sign; what counts for the notice is the day we receive it. "
+            "We pay out the balance of the cancelled shares after the annual accounts, as the "
+            "statutes provide. Your membership and your compulsory shares remain.",
+        ),
+        "category": Category.MEMBERSHIP,
+        "audience": M,
+        "team": "Mitgliederwesen",
+        "position": 40,
+        "fields": [
+            f(
+                "count",
+                FieldKind.SHARES_CANCEL,
+                "Wie viele freiwillige Anteile kündigen Sie?",
+                "How many voluntary shares do you cancel?",
+            ),
+            f(
+                "effective",
+                FieldKind.YEAR_END,
+                "Zum Ende des Geschäftsjahres am",
+                "To the end of the business year on",
+            ),
+            f("remarks", FieldKind.TEXTAREA, "Bemerkungen", "Remarks", required=False),
+        ],
     },
     {
         "slug": "bankverbindung",
@@ -686,6 +776,8 @@ def _teams_create(hanna: User | None, tom: User | None) -> dict[str, Team]:
 PERSONAL = {
     "mitgliedsbescheinigung",
     "auszug-mitgliederliste",
+    "anteile-zeichnen",
+    "anteile-kuendigen",
     "bankverbindung",
     "namensaenderung",
     "adressaenderung",

@@ -20,6 +20,7 @@ from routing.models import (
     Strategy,
     Team,
 )
+from tickets.feedback import ACCESSIBILITY_SLUG, accessibility_request_type
 from tickets.models import Channel, RequestType
 
 STAFF = [
@@ -86,6 +87,8 @@ RULES = [
                 "namensaenderung",
                 "adressaenderung",
                 "bankverbindung",
+                "anteile-zeichnen",
+                "anteile-kuendigen",
             ]
         },
         "Mitgliederwesen",
@@ -116,6 +119,15 @@ RULES = [
         Strategy.ESTATE_MANAGER,
         Priority.NORMAL,
         "Standard",
+    ),
+    (
+        # Reports from the accessibility statement's form, logged in or not.
+        "Barrierefreiheit",
+        {"types": [ACCESSIBILITY_SLUG]},
+        "Mitgliederwesen",
+        Strategy.TEAM_QUEUE,
+        Priority.NORMAL,
+        "Schnell",
     ),
     (
         "Anrufe ohne Zuordnung",
@@ -153,6 +165,7 @@ def routing_demo_ensure(*, hanna, tom) -> None:
                 "for_priority": priority,
             },
         )
+    accessibility_request_type()  # made on first use; the rule below names it
     types = {t.slug: t for t in RequestType.objects.all()}
     estates = {e.name: e for e in Estate.objects.all()}
     for position, (name, when, team, strategy, priority, policy) in enumerate(RULES, start=1):

@@ -22,6 +22,10 @@ TYPE_WEIGHTS = {
     "adressaenderung": 1.5,
     "namensaenderung": 1.5,
     "kuendigung": 1.5,
+    "anteile-zeichnen": 1,
+    "anteile-kuendigen": 1,
+    "auszug-mitgliederliste": 1,
+    "barrierefreiheit": 1,
 }
 
 ROOM_WORDS = {

@@ -53,6 +53,7 @@ from mail.services import email_delivery_batch
 from members.models import Member
 from tickets import services as ticket_services
 from tickets.files import CleanFile, file_clean
+from tickets.intake import intake_account
 from tickets.models import Category, Channel, FieldKind, RequestType, Status, Ticket, TicketEvent
 
 Outcome = InboundEmail.Status
@@ -495,20 +496,5 @@ def _open(
 
 
 def _intake_account() -> User:
-    """The account that logs what came without a member's account: never
-    able to log in (no password, inactive)."""
-    # Kept for the batch only once it exists: one made inside a message's
-    # savepoint that is rolled back would be gone for the next message.
-    known = request_cached("mail_intake_account", User.objects.filter(email=INTAKE_EMAIL).first)
-    return known or _intake_account_make()
-
-
-def _intake_account_make() -> User:
-    account, created = User.objects.get_or_create(
-        email=INTAKE_EMAIL,
-        defaults={"first_name": "E-Mail-Eingang", "is_active": False, "is_staff": False},
-    )
-    if created:
-        account.set_unusable_password()
-        account.save(update_fields=["password"])
-    return account
+    """The account that logs what came without a member's account."""
+    return intake_account(email=INTAKE_EMAIL, name="E-Mail-Eingang")

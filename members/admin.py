@@ -10,12 +10,29 @@ from accounts.services import activation_codes_create
 from audit.admin import AuditedAdminMixin
 from audit.services import access_record
 from core.links import absolute_url
-from members.models import Contract, ContractMember, Member, Shareholding
+from members.models import Contract, ContractMember, Member, Shareholding, ShareMovement
 
 
 class ShareholdingInline(admin.TabularInline):
     model = Shareholding
     extra = 0
+
+
+class ShareMovementInline(admin.TabularInline):
+    """The bookings on the member's shares, as the ERP delivered them
+    (import_master_data --share-ledger): read here, corrected in the ERP —
+    the next import would undo a change made here."""
+
+    model = ShareMovement
+    extra = 0
+    fields = ["booked_on", "kind", "shares", "amount", "business_year", "text", "reference"]
+    readonly_fields = fields
+    ordering = ["booked_on", "pk"]
+    can_delete = False
+    verbose_name_plural = _("bookings on the shares (from the ERP)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class HasAccountFilter(admin.SimpleListFilter):
@@ -61,7 +78,7 @@ class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = [HasAccountFilter, "preferred_language", "joined_on", "left_on"]
     search_fields = ["member_number", "last_name", "first_name", "email"]
     date_hierarchy = "joined_on"
-    inlines = [ShareholdingInline, ContractInline]
+    inlines = [ShareholdingInline, ShareMovementInline, ContractInline]
     actions = ["print_activation_letters"]
 
     @admin.action(

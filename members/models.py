@@ -188,3 +188,108 @@ class ContractMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.member_id}"
+
+
+class ShareMovementQuerySet(models.QuerySet):
+    def balance_change(self) -> models.Case:
+        """ShareMovement.balance_change as an SQL expression, to sum in a query."""
+        return models.Case(
+            models.When(kind__in=sorted(ShareMovement.BALANCE_UP), then=models.F("amount")),
+            models.When(kind__in=sorted(ShareMovement.BALANCE_DOWN), then=-models.F("amount")),
+            default=models.Value(0),
+            output_field=models.DecimalField(max_digits=14, decimal_places=2),
+        )
+
+
+class ShareMovement(TimeStampedModel):
+    """One booking of the ERP on a member's shares or their Geschäftsguthaben
+    (the paid-in balance of the shares, GenG § 19): shares subscribed or
+    cancelled, money paid in or out, a dividend, a transfer (GenG § 76).
+
+    Counts and amounts are stored as booked, never negative; the kind says
+    which way they move the number of shares and the balance (SHARES_UP …).
+    A dividend paid out is listed with the dividends but leaves the balance
+    as it is; one credited raises it (GenG § 19 (1): profit is credited
+    until the shares are paid up). Unique by the ERP's reference, so a second import of the same
+    export changes nothing."""
+
+    class Kind(models.TextChoices):
+        # An export that starts later than the membership opens with the
+        # shares and balance carried forward (Saldovortrag).
+        CARRIED_FORWARD = "carried_forward", _("carried forward")
+        SUBSCRIPTION = "subscription", _("shares subscribed")
+        CANCELLATION = "cancellation", _("shares cancelled")
+        PAYMENT = "payment", _("payment in")
+        PAYOUT = "payout", _("payout")
+        DIVIDEND_CREDITED = "dividend_credited", _("dividend credited")
+        DIVIDEND_PAID = "dividend_paid", _("dividend paid out")
+        TRANSFER_IN = "transfer_in", _("transferred to you")
+        TRANSFER_OUT = "transfer_out", _("transferred by you")
+
+    SHARES_UP = frozenset({Kind.CARRIED_FORWARD, Kind.SUBSCRIPTION, Kind.TRANSFER_IN})
+    SHARES_DOWN = frozenset({Kind.CANCELLATION, Kind.TRANSFER_OUT})
+    BALANCE_UP = frozenset(
+        {Kind.CARRIED_FORWARD, Kind.PAYMENT, Kind.DIVIDEND_CREDITED, Kind.TRANSFER_IN}
+    )
+    BALANCE_DOWN = frozenset({Kind.PAYOUT, Kind.TRANSFER_OUT})
+    DIVIDENDS = frozenset({Kind.DIVIDEND_CREDITED, Kind.DIVIDEND_PAID})
+
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="share_movements",
+    )
+    reference = models.CharField(_("ERP reference"), max_length=40, unique=True)
+    booked_on = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    shares = models.PositiveIntegerField(_("number of shares"), default=0)
+    amount = models.DecimalField(
+        _("amount (€)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    # As the ERP names it; for a dividend the year it is paid for (booked
+    # in the next one, after the members' assembly).
+    business_year = models.PositiveSmallIntegerField(_("business year"))
+    text = models.CharField(_("booking text"), max_length=200, blank=True)
+
+    objects = ShareMovementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("share movement")
+        verbose_name_plural = _("share movements")
+        ordering = ["member", "booked_on", "pk"]
+        indexes = [models.Index(fields=["member", "booked_on"], name="share_movement_member")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="share_movement_amount_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.get_kind_display()}"
+
+    @property
+    def shares_change(self) -> int:
+        """How this booking moves the member's number of shares."""
+        if self.kind in self.SHARES_UP:
+            return self.shares
+        if self.kind in self.SHARES_DOWN:
+            return -self.shares
+        return 0
+
+    @property
+    def balance_change(self) -> Decimal:
+        """How this booking moves the Geschäftsguthaben."""
+        if self.kind in self.BALANCE_UP:
+            return self.amount
+        if self.kind in self.BALANCE_DOWN:
+            return -self.amount
+        return Decimal("0")
+
+    @property
+    def is_dividend(self) -> bool:
+        return self.kind in self.DIVIDENDS

@@ -3,7 +3,19 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, Prefetch, Q, Subquery, Value, When, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,7 +23,8 @@ from cooperative.models import Building, Unit
 from core.folding import Digits, SearchText
 from core.request_cache import request_cached
 from core.text import fold
-from members.models import Contract, ContractMember, Member, Shareholding
+from members.models import Contract, ContractMember, Member, Shareholding, ShareMovement
+from members.shares import business_year_end, next_business_year_end
 
 
 @dataclass(frozen=True)
@@ -381,3 +394,169 @@ def get_member_for_staff(member_number: str) -> Member:
     if member is None:
         raise Http404
     return member
+
+
+# --- the membership's shares and their history ---------------------------------
+
+
+@dataclass(frozen=True)
+class ShareFacts:
+    """A member's shares today: the compulsory and voluntary ones as the
+    ERP's members file says (Shareholding), the value of one share, and the
+    Geschäftsguthaben — what has been paid in — from the share movements
+    (ShareMovement), when the ERP delivers them."""
+
+    required: int
+    voluntary: int
+    share_value: Decimal | None
+    # None: no movements imported, so the portal does not know the balance.
+    balance: Decimal | None
+
+    @property
+    def shares(self) -> int:
+        return self.required + self.voluntary
+
+    @property
+    def required_value(self) -> Decimal:
+        return self.required * (self.share_value or Decimal("0"))
+
+    @property
+    def voluntary_value(self) -> Decimal:
+        return self.voluntary * (self.share_value or Decimal("0"))
+
+    @property
+    def subscribed(self) -> Decimal:
+        """What the shares are worth together (the Geschäftsanteile)."""
+        return self.shares * (self.share_value or Decimal("0"))
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Still to be paid in (0 when the shares are paid up)."""
+        if self.balance is None:
+            return Decimal("0")
+        return max(self.subscribed - self.balance, Decimal("0"))
+
+
+def _sum(queryset, expression):
+    return Subquery(
+        queryset.order_by().values("member").annotate(total=Sum(expression)).values("total")[:1]
+    )
+
+
+def share_facts(member: Member) -> ShareFacts:
+    """The member's shares and balance (ShareFacts), in one query."""
+    holdings = Shareholding.objects.filter(member=OuterRef("pk"))
+    movements = ShareMovement.objects.filter(member=OuterRef("pk"))
+    row = (
+        Member.objects.filter(pk=member.pk)
+        .annotate(
+            required=Subquery(holdings.filter(kind=Shareholding.Kind.REQUIRED).values("count")[:1]),
+            voluntary=Subquery(
+                holdings.filter(kind=Shareholding.Kind.VOLUNTARY).values("count")[:1]
+            ),
+            # Both kinds carry the same nominal value (the import sets one
+            # Anteilswert per member); the compulsory one first.
+            share_value=Subquery(holdings.order_by("kind").values("nominal_value")[:1]),
+            balance=_sum(movements, ShareMovement.objects.balance_change()),
+            movements=Subquery(
+                movements.order_by().values("member").annotate(n=Count("pk")).values("n")[:1]
+            ),
+        )
+        .values("required", "voluntary", "share_value", "balance", "movements")
+        .get()
+    )
+    return ShareFacts(
+        required=row["required"] or 0,
+        voluntary=row["voluntary"] or 0,
+        share_value=row["share_value"],
+        balance=(row["balance"] or Decimal("0")) if row["movements"] else None,
+    )
+
+
+@dataclass(frozen=True)
+class MovementRow:
+    movement: ShareMovement
+    shares_after: int
+    balance_after: Decimal
+
+
+@dataclass(frozen=True)
+class YearEndRow:
+    """The shares and the balance at the end of a business year (or today)."""
+
+    day: datetime.date
+    shares: int
+    balance: Decimal
+    is_today: bool = False
+
+
+@dataclass(frozen=True)
+class DividendRow:
+    business_year: int
+    credited: Decimal
+    paid: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.credited + self.paid
+
+
+@dataclass(frozen=True)
+class ShareHistory:
+    facts: ShareFacts
+    movements: list[MovementRow]
+    year_ends: list[YearEndRow]
+    dividends: list[DividendRow]
+
+
+def share_history(member: Member, *, end_month: int, today: datetime.date) -> ShareHistory:
+    """Everything "Meine Mitgliedschaft" shows of the shares, in two queries
+    (the facts, the movements): each booking with the shares and balance
+    after it, both at the end of every business year since the first
+    booking (and today), and the dividends by the business year they are
+    for."""
+    facts = share_facts(member)
+    movements = list(ShareMovement.objects.filter(member=member).order_by("booked_on", "pk"))
+    rows, shares, balance = [], 0, Decimal("0")
+    for movement in movements:
+        shares += movement.shares_change
+        balance += movement.balance_change
+        rows.append(MovementRow(movement, shares, balance))
+    return ShareHistory(
+        facts=facts,
+        movements=rows,
+        year_ends=_year_ends(rows, end_month=end_month, today=today),
+        dividends=_dividends(movements),
+    )
+
+
+def _year_ends(rows: list[MovementRow], *, end_month: int, today: datetime.date):
+    if not rows:
+        return []
+    result = []
+    end = business_year_end(rows[0].movement.booked_on, end_month=end_month)
+    index, shares, balance = 0, 0, Decimal("0")
+    while end < today:
+        while index < len(rows) and rows[index].movement.booked_on <= end:
+            shares, balance = rows[index].shares_after, rows[index].balance_after
+            index += 1
+        result.append(YearEndRow(end, shares, balance))
+        end = next_business_year_end(end, end_month=end_month)
+    # Bookings dated after today (a cancellation that takes effect at the
+    # end of this year) are not the balance of today.
+    while index < len(rows) and rows[index].movement.booked_on <= today:
+        shares, balance = rows[index].shares_after, rows[index].balance_after
+        index += 1
+    result.append(YearEndRow(today, shares, balance, is_today=True))
+    return result
+
+
+def _dividends(movements: list[ShareMovement]) -> list[DividendRow]:
+    years: dict[int, list[Decimal]] = {}
+    for movement in movements:
+        if movement.is_dividend:
+            sums = years.setdefault(movement.business_year, [Decimal("0"), Decimal("0")])
+            sums[0 if movement.kind == ShareMovement.Kind.DIVIDEND_CREDITED else 1] += (
+                movement.amount
+            )
+    return [DividendRow(year, credited, paid) for year, (credited, paid) in sorted(years.items())]

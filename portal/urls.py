@@ -12,4 +12,12 @@ urlpatterns = [
     path("logo", views.logo, name="logo"),
     path("impressum/", views.imprint, name="imprint"),
     path("datenschutz/", views.privacy, name="privacy"),
+    path("mein-bereich/mitgliedschaft/", views.membership, name="membership"),
+    path("barrierefreiheit/", views.accessibility, name="accessibility"),
+    path("barrierefreiheit/melden/", views.accessibility_report, name="accessibility_report"),
+    path(
+        "barrierefreiheit/melden/gesendet/",
+        views.accessibility_report_sent,
+        name="accessibility_report_sent",
+    ),
 ]

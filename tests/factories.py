@@ -12,7 +12,9 @@ from PIL import Image
 
 from accounts.models import User
 from appointments.models import Appointment
+from cooperative.models import Cooperative
 from members.models import Member
+from members.shares import cancellation_effective_on
 from tickets.models import Channel, FieldKind, RequestField, RequestType, Ticket
 from tickets.services import ticket_open
 
@@ -70,6 +72,15 @@ def field_answer(field: RequestField, language: str):
     if field.kind == FieldKind.NUMBER:
         number = str(field.min_value if field.min_value is not None else 1)
         return number.replace(".", ",") if language == "de" else number
+    if field.kind in (FieldKind.SHARES_SUBSCRIBE, FieldKind.SHARES_CANCEL):
+        return "1"  # alice holds 3 voluntary shares
+    if field.kind == FieldKind.YEAR_END:
+        cooperative = Cooperative.objects.current()
+        return cancellation_effective_on(
+            datetime.date.today(),
+            notice_months=cooperative.share_notice_months,
+            end_month=cooperative.business_year_end_month,
+        ).isoformat()
     if field.kind == FieldKind.FILE:
         buffer = io.BytesIO()
         Image.new("RGB", (8, 8), "white").save(buffer, "PNG")

@@ -99,6 +99,16 @@ ROUTES = {
     # Impressum and Datenschutz: public, linked in every page's footer.
     "portal:imprint":                          (200,  200,  200,  200,  200,  200,  200),
     "portal:privacy":                          (200,  200,  200,  200,  200,  200,  200),
+    # Meine Mitgliedschaft (issue 15, point 4): the member's own shares and
+    # bookings; the page takes no member from its address.
+    "portal:membership":                       (L,    200,  200,  200,  404,  404,  404),
+    # The accessibility statement and its barrier report (issue 15, point 6):
+    # for everyone, without a login too (not everyone with a barrier can log
+    # in). The confirmation reads the reference from the session that sent
+    # the report; without one it sends back to the form.
+    "portal:accessibility":                    (200,  200,  200,  200,  200,  200,  200),
+    "portal:accessibility_report":             (200,  200,  200,  200,  200,  200,  200),
+    "portal:accessibility_report_sent":        (302,  302,  302,  302,  302,  302,  302),
     # Logged in, the login page sends people to the start page.
     "accounts:login":                          (200,  302,  302,  302,  302,  302,  302),
     "accounts:session_status":                 (401,  204,  204,  204,  204,  204,  204),
@@ -579,6 +589,7 @@ SECOND_STEP_OPEN = {
     "portal:language_set":                     (405,   405),
     "portal:imprint":                          (200,   200),
     "portal:privacy":                          (200,   200),
+    "portal:accessibility":                    (200,   200),
 }
 # fmt: on
 

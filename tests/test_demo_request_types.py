@@ -10,9 +10,9 @@ from tickets.models import FieldKind, RequestField, RequestType, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_15_complete_types_and_reruns_cleanly(cast):
+def test_the_demo_has_17_complete_types_and_reruns_cleanly(cast):
     tickets_demo_ensure()
-    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 15
+    assert RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]).count() == 17
     for request_type in RequestType.objects.filter(slug__in=[t["slug"] for t in TYPES]):
         assert request_type.name_de and request_type.name_en and request_type.default_team
         assert request_type.fields.filter(required=True).exists()

@@ -1,4 +1,4 @@
-"""The demo teams and the 15 pre-made request forms: complete, bilingual and
+"""The demo teams and the 17 pre-made request forms: complete, bilingual and
 idempotent (re-running restores the demo instead of duplicating it)."""
 
 import re
@@ -21,14 +21,14 @@ def _demo_types():
     return RequestType.objects.filter(slug__in=SLUGS).prefetch_related("fields")
 
 
-def test_running_twice_gives_15_types_5_teams_and_no_duplicate_fields():
+def test_running_twice_gives_17_types_5_teams_and_no_duplicate_fields():
     first = tickets_demo_ensure()
     field_ids = set(RequestField.objects.values_list("pk", flat=True))
     second = tickets_demo_ensure()
 
-    assert len(first) == len(second) == 15
+    assert len(first) == len(second) == 17
     assert [t.pk for t in first] == [t.pk for t in second]
-    assert RequestType.objects.count() == 15
+    assert RequestType.objects.count() == 17
     assert sorted(RequestType.objects.values_list("slug", flat=True)) == sorted(SLUGS)
     assert Team.objects.count() == 5
     assert set(Team.objects.values_list("name", flat=True)) == set(TEAMS)
@@ -168,7 +168,7 @@ def test_other_request_types_are_left_alone():
     )
     tickets_demo_ensure()
     assert other.fields.filter(key="extra").exists()
-    assert RequestType.objects.count() == 16
+    assert RequestType.objects.count() == 18
 
 
 def test_snapshot_returns_complete_definitions():

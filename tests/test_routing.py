@@ -415,7 +415,7 @@ def test_a_team_with_open_requests_cannot_be_deleted_until_they_are_moved(cast, 
 def test_every_demo_request_is_routed_with_a_visible_reason(client, cast):
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)
     routing_demo_ensure(hanna=cast.hanna, tom=cast.tom)  # idempotent
-    assert RoutingRule.objects.count() == 9
+    assert RoutingRule.objects.count() == 10
     client.force_login(cast.ada)
     otp_verify(client, cast.ada)
     for request_type in RequestType.objects.filter(active=True).prefetch_related("fields"):

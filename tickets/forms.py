@@ -2,19 +2,25 @@
 
 import datetime
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from cooperative.cache import cooperative_current
+from core.dates import date_long
+from members.models import Member
+from members.selectors import ShareFacts, share_facts
+from members.shares import cancellation_dates
 from tickets.files import CleanFile, file_clean
 from tickets.iban import iban_grouped, iban_strip
-from tickets.models import ROOMS, YES_NO, FieldKind, localized
+from tickets.models import ROOMS, SHARE_KINDS, YES_NO, FieldKind, localized
 from tickets.services import attachments_total_max
 
 IBAN_CHARACTERS = re.compile(r"[A-Za-z0-9]+", re.ASCII)
@@ -82,6 +88,157 @@ def date_not_past(value: datetime.date) -> None:
         raise ValidationError(_("Please choose today or a later date."), code="date_past")
 
 
+# --- fields about the member's shares -------------------------------------------
+
+# A subscription without a limit of the statutes on the field (its
+# "maximum"): no member subscribes more at once through a form.
+SHARES_SUBSCRIBE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class ShareContext:
+    """What the share fields of a form know: the member's shares (None when
+    the form is not a member's, e.g. a call from someone unknown) and the
+    ends of business years a cancellation received today may take effect
+    at, the earliest first (members.shares)."""
+
+    facts: ShareFacts | None
+    notice_months: int
+    year_ends: list[datetime.date]
+
+    @property
+    def effective_on(self) -> datetime.date:
+        return self.year_ends[0]
+
+
+def share_context(member: Member | None, *, today: datetime.date | None = None) -> ShareContext:
+    """Two queries at most: the cooperative's statutes (once per request)
+    and the member's shares."""
+    cooperative = cooperative_current()
+    return ShareContext(
+        facts=share_facts(member) if member is not None else None,
+        notice_months=cooperative.share_notice_months,
+        year_ends=cancellation_dates(
+            today or timezone.localdate(),
+            notice_months=cooperative.share_notice_months,
+            end_month=cooperative.business_year_end_month,
+        ),
+    )
+
+
+def money(value: Decimal) -> str:
+    """An amount in euros as the active language writes it: "1.234,56 €"."""
+    return gettext("%(amount)s €") % {
+        "amount": formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+    }
+
+
+class SharesSubscribeField(forms.IntegerField):
+    """How many shares to subscribe; knows the price of one, so the review
+    names the amount to pay."""
+
+    def __init__(self, *, share_value: Decimal | None, **kwargs):
+        self.share_value = share_value
+        super().__init__(**kwargs)
+
+    def describe(self, value: int) -> str:
+        if not self.share_value:
+            return str(value)
+        return gettext("%(count)d × %(value)s = %(total)s to pay") % {
+            "count": value,
+            "value": money(self.share_value),
+            "total": money(value * self.share_value),
+        }
+
+
+def _shares_subscribe(definition: dict, common: dict, shares: ShareContext | None):
+    value = shares.facts.share_value if shares and shares.facts else None
+    maximum = int(Decimal(definition["max"])) if definition.get("max") else SHARES_SUBSCRIBE_MAX
+    if value:
+        price = gettext(
+            "One share costs %(value)s. You pay it in once we have admitted the "
+            "subscription; it becomes part of your Geschäftsguthaben."
+        ) % {"value": money(value)}
+        common["help_text"] = " ".join(part for part in (common["help_text"], price) if part)
+    return SharesSubscribeField(
+        share_value=value,
+        min_value=1,
+        max_value=maximum,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        **common,
+    )
+
+
+def _voluntary_shares(voluntary: int):
+    def check(value: int) -> None:
+        if voluntary == 0:
+            raise ValidationError(
+                _(
+                    "You hold no voluntary shares. The compulsory shares end only "
+                    "with the membership itself."
+                ),
+                code="no_voluntary_shares",
+            )
+        if value > voluntary:
+            raise ValidationError(
+                ngettext(
+                    "You hold %(count)d voluntary share, so you can cancel at most %(count)d.",
+                    "You hold %(count)d voluntary shares, so you can cancel at most %(count)d.",
+                    voluntary,
+                )
+                % {"count": voluntary},
+                code="too_many_shares",
+            )
+
+    return check
+
+
+def _shares_cancel(definition: dict, common: dict, shares: ShareContext | None):
+    validators = []
+    facts = shares.facts if shares else None
+    if facts is not None:
+        validators.append(_voluntary_shares(facts.voluntary))
+        held = ngettext(
+            "You hold %(voluntary)d voluntary share beyond your %(required)d compulsory ones.",
+            "You hold %(voluntary)d voluntary shares beyond your %(required)d compulsory ones.",
+            facts.voluntary,
+        ) % {"voluntary": facts.voluntary, "required": facts.required}
+        common["help_text"] = " ".join(part for part in (common["help_text"], held) if part)
+    return forms.IntegerField(
+        min_value=1,
+        validators=validators,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        **common,
+    )
+
+
+def _year_end(definition: dict, common: dict, shares: ShareContext):
+    earliest = date_long(shares.effective_on)
+    notice = ngettext(
+        "Notice period: %(months)d month to the end of a business year. Sent today, the "
+        "cancellation takes effect on %(date)s at the earliest.",
+        "Notice period: %(months)d months to the end of a business year. Sent today, the "
+        "cancellation takes effect on %(date)s at the earliest.",
+        shares.notice_months,
+    ) % {"months": shares.notice_months, "date": earliest}
+    common["help_text"] = " ".join(part for part in (common["help_text"], notice) if part)
+    return forms.ChoiceField(
+        choices=[(day.isoformat(), date_long(day)) for day in shares.year_ends],
+        initial=shares.effective_on.isoformat(),
+        widget=forms.RadioSelect,
+        # A draft kept over the deadline (saved on 30 September, checked on
+        # 1 October) names a date that is no longer possible: say which is.
+        error_messages={
+            "invalid_choice": gettext(
+                "This date is no longer possible: sent today, the cancellation takes "
+                "effect on %(date)s at the earliest."
+            )
+            % {"date": earliest}
+        },
+        **common,
+    )
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -94,7 +251,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-def _field_for(definition: dict, language: str) -> forms.Field:
+def _field_for(definition: dict, language: str, shares: ShareContext | None = None) -> forms.Field:
     kind = definition["kind"]
     common = {
         "label": localized(definition["label"], language),
@@ -158,6 +315,12 @@ def _field_for(definition: dict, language: str) -> forms.Field:
             ),
             **common,
         )
+    if kind == FieldKind.SHARES_SUBSCRIBE:
+        return _shares_subscribe(definition, common, shares)
+    if kind == FieldKind.SHARES_CANCEL:
+        return _shares_cancel(definition, common, shares)
+    if kind == FieldKind.YEAR_END:
+        return _year_end(definition, common, shares)
     raise ValueError(f"unknown field kind {kind!r}")
 
 
@@ -195,7 +358,9 @@ def attachments_limit_message(*, count: int) -> str:
 class RequestForm(forms.Form):
     """One form per request type; `definitions` is the type's snapshot.
     `kept_files` and `kept_bytes` describe the files attached before (the
-    draft's): the limits of one request count them too."""
+    draft's): the limits of one request count them too. `member`: whose
+    request it is, for the fields about their shares (read only when the
+    form has one)."""
 
     def __init__(
         self,
@@ -204,14 +369,18 @@ class RequestForm(forms.Form):
         language: str,
         kept_files: int = 0,
         kept_bytes: int = 0,
+        member: Member | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.definitions = definitions
         self.kept_files = kept_files
         self.kept_bytes = kept_bytes
+        self.shares = (
+            share_context(member) if any(d["kind"] in SHARE_KINDS for d in definitions) else None
+        )
         for definition in definitions:
-            self.fields[definition["key"]] = _field_for(definition, language)
+            self.fields[definition["key"]] = _field_for(definition, language, self.shares)
 
     @property
     def file_keys(self) -> list[str]:

@@ -54,6 +54,9 @@ class Category(models.TextChoices):
     APARTMENT = "apartment", _("Apartment and contract")
     PAYMENTS = "payments", _("Payments and statements")
     GENERAL = "general", _("General questions")
+    # Feedback on the portal itself, e.g. an accessibility problem: not a
+    # general question, so the e-mail intake never files mail under it.
+    PORTAL = "portal", _("This portal and its accessibility")
 
 
 class CertificateKind(models.TextChoices):
@@ -72,6 +75,10 @@ class RequestType(TimeStampedModel):
     class Audience(models.TextChoices):
         MEMBERS = "members", _("all members")
         CONTRACT_HOLDERS = "contract", _("members with a current contract")
+        # Also people without a login (the accessibility feedback): their
+        # requests are routed by the rules like a member's, not held in
+        # triage until staff know whose they are.
+        EVERYONE = "everyone", _("everyone, also without a login")
 
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     name_de = models.CharField(_("name (German)"), max_length=120)
@@ -195,13 +202,24 @@ class FieldKind(models.TextChoices):
     ROOM = "room", _("room of the apartment")
     IBAN = "iban", _("IBAN")
     FILE = "file", _("photos or files")
+    # Fields that know the member's shares and the cooperative's statutes
+    # (tickets.forms.ShareContext): the share price and the amount to pay,
+    # at most the voluntary shares, the ends of business years a
+    # cancellation may take effect at (GenG § 65, § 67b).
+    SHARES_SUBSCRIBE = "shares_subscribe", _("number of shares to subscribe")
+    SHARES_CANCEL = "shares_cancel", _("number of voluntary shares to cancel")
+    YEAR_END = "year_end", _("end of a business year, with the notice period")
+
+
+# The kinds whose field needs the member's shares or the statutes' dates.
+SHARE_KINDS = (FieldKind.SHARES_SUBSCRIBE, FieldKind.SHARES_CANCEL, FieldKind.YEAR_END)
 
 
 class RequestField(models.Model):
     request_type = models.ForeignKey(RequestType, on_delete=models.CASCADE, related_name="fields")
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     key = models.SlugField(_("key"), max_length=40, help_text=_("Stable name in data exports."))
-    kind = models.CharField(_("kind"), max_length=12, choices=FieldKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=FieldKind.choices)
     label_de = models.CharField(_("label (German)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)
     help_de = models.CharField(_("hint (German)"), max_length=300, blank=True)
@@ -694,7 +712,7 @@ class Ticket(TimeStampedModel):
                 c["value"]: localized(c) for c in definition.get("choices", [])
             }
             values = value if isinstance(value, list) else [value]
-            if definition["kind"] == FieldKind.DATE:
+            if definition["kind"] in (FieldKind.DATE, FieldKind.YEAR_END):
                 values = [date_long(datetime.date.fromisoformat(v)) for v in values]
             if definition["kind"] == FieldKind.IBAN:
                 values = [iban_grouped(v) if full_iban else iban_masked(v) for v in values]

@@ -101,10 +101,11 @@ def ticket_route(
             route_as = suggested
         else:
             unsure = True
-    if ticket.member_id is None:
+    if ticket.member_id is None and ticket.request_type.audience != RequestType.Audience.EVERYONE:
         # Not from a member (or not known as one yet): triage finds out who
-        # it is before a team takes it. The answers may still raise the
-        # priority below.
+        # it is before a team takes it — unless the form is for everyone
+        # (feedback on the portal), where it does not matter who it is. The
+        # answers may still raise the priority below.
         decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "not_member"})
     elif unsure:
         decision = Decision(None, None, "normal", None, None, {"rule": None, "how": "unsure"})

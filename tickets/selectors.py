@@ -25,6 +25,8 @@ from members.models import Contract, ContractMember, Member
 from tickets.models import (
     FINISHED,
     REOPEN_DAYS,
+    FieldKind,
+    RequestField,
     RequestType,
     Ticket,
     TicketEvent,
@@ -53,6 +55,23 @@ def request_types_for_member(user: User):
     if not Contract.objects.current().filter(members=user.member).exists():
         types = types.exclude(audience=RequestType.Audience.CONTRACT_HOLDERS)
     return types
+
+
+def share_request_types(user: User) -> dict[str, RequestType]:
+    """The member's forms about shares, by the kind of their share field
+    (FieldKind.SHARES_SUBSCRIBE, SHARES_CANCEL): which form "Meine
+    Mitgliedschaft" links to for each. The first by the forms' order when
+    the office made more than one."""
+    fields = (
+        RequestField.objects.filter(
+            kind__in=(FieldKind.SHARES_SUBSCRIBE, FieldKind.SHARES_CANCEL),
+            request_type__in=request_types_for_member(user),
+        )
+        .select_related("request_type")
+        .order_by("-request_type__position", "-request_type__pk")
+    )
+    # Later rows overwrite earlier ones: the first in order stays.
+    return {field.kind: field.request_type for field in fields}
 
 
 def get_request_type_for_member(user: User, slug: str) -> RequestType:

@@ -317,8 +317,6 @@ def ticket_log_call(
             events.event_note(ticket=ticket, actor=created_by, body=note)
         if solved:
             _status_set(ticket, Status.CLOSED, actor=created_by)
-            ticket.closed_at = timezone.now()
-            ticket.save(update_fields=["closed_at"])
     return ticket
 
 
@@ -345,8 +343,6 @@ def ticket_answer_by_portal(
         _attachments_store(ticket=ticket, event=event, files=list(files), user=ticket.created_by)
         if close:
             _status_set(ticket, Status.CLOSED, actor=None)
-            ticket.closed_at = timezone.now()
-            ticket.save(update_fields=["closed_at"])
         else:
             _bump(ticket)
     return event
@@ -452,9 +448,20 @@ def _status_set(ticket: Ticket, status: str, *, actor: User | None) -> TicketEve
     old = ticket.status
     now = timezone.now()
     ticket.status = status
-    ticket.resolved_at = now if status == Status.RESOLVED else None
+    # resolved_at: when the office finished the request — the overview's
+    # resolution times and "finished" count read it. Closing a resolved
+    # request keeps the moment it was resolved; closing it at once (solved
+    # on the phone, a certificate) finishes it now; reopening clears it, and
+    # a request the member withdrew was never resolved.
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif status == Status.CLOSED:
+        ticket.resolved_at = ticket.resolved_at or now
+        ticket.closed_at = now
+    else:
+        ticket.resolved_at = None
     ticket.version += 1
-    fields = ["status", "resolved_at", "version", "updated_at"]
+    fields = ["status", "resolved_at", "closed_at", "version", "updated_at"]
     if actor is not None and actor.is_staff:
         ticket.office_activity_at = now
         fields.append("office_activity_at")
@@ -599,9 +606,6 @@ def ticket_status_change(
         if status == ticket.status:
             raise TicketError("unchanged")
         event = _status_set(ticket, status, actor=actor)
-        if status == Status.CLOSED:
-            ticket.closed_at = timezone.now()
-            ticket.save(update_fields=["closed_at"])
         if notify and status == Status.RESOLVED:
             _member_notify(ticket, template="tickets/email/resolved", event=event)
     return event

@@ -17,7 +17,7 @@ from core.decorators import member_required
 from core.kept import initial, kept_notice, post_take
 from tickets import finder, services
 from tickets.emergency import emergency_reasons, needs_fire_brigade, needs_utility
-from tickets.forms import IbanField, RatingForm, ReplyForm, RequestForm
+from tickets.forms import IbanField, RatingForm, ReplyForm, RequestForm, SharesSubscribeField
 from tickets.iban import iban_grouped
 from tickets.models import Attachment, Category, Channel, Status, TicketDraft, TicketEvent
 from tickets.selectors import (
@@ -86,6 +86,7 @@ def request_form(request, slug):
             request.FILES,
             definitions=definitions,
             language=get_language(),
+            member=request.user.member,
             kept_files=len(kept),
             kept_bytes=sum(attachment.size for attachment in kept),
         )
@@ -125,6 +126,7 @@ def request_form(request, slug):
             ),
             definitions=definitions,
             language=get_language(),
+            member=request.user.member,
             kept_files=len(kept),
         )
         if draft is not None and request.GET.get(RECHECK):
@@ -133,6 +135,7 @@ def request_form(request, slug):
                 draft.answers,
                 definitions=definitions,
                 language=get_language(),
+                member=request.user.member,
                 kept_files=len(kept),
                 kept_bytes=sum(attachment.size for attachment in kept),
             )
@@ -158,6 +161,7 @@ def request_review(request, slug):
         draft.answers,
         definitions=definitions,
         language=get_language(),
+        member=request.user.member,
         kept_files=len(kept),
         kept_bytes=sum(attachment.size for attachment in kept),
     )
@@ -224,6 +228,8 @@ def _display(form, key):
         return date_long(value)  # "25. November 2026", never the ISO form
     if isinstance(field, IbanField):
         return iban_grouped(value)  # the member's own: in full, in groups of four
+    if isinstance(field, SharesSubscribeField):
+        return field.describe(value)  # the amount to pay, before sending
     if choices:
         return choices.get(value, value)
     return value

@@ -303,6 +303,7 @@ def phone_form(request, member_number, slug, channel):
         initial=initial(returned.data, keys) if returned else None,
         definitions=definitions,
         language=get_language(),
+        member=member,
     )
     for field in form.fields.values():
         field.help_text = ""  # written to the member (see the module docstring)

@@ -16,6 +16,7 @@ ENTITIES = {
     "shareholdings": gettext_lazy("shareholdings"),
     "contracts": gettext_lazy("contracts"),
     "household links": gettext_lazy("household links"),
+    "share movements": gettext_lazy("share movements"),
 }
 
 
@@ -25,7 +26,8 @@ def _members_with_account(member_ids):
 
 class Command(BaseCommand):
     help = (
-        "Import estates, buildings, units, members, shares and contracts from the ERP's "
+        "Import estates, buildings, units, members, shares, contracts and the share ledger "
+        "from the ERP's "
         "CSV exports (layout: docs/import.md). Validates everything first; on any error "
         "nothing is imported. Re-running updates by number and never duplicates."
     )
@@ -35,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--members", metavar="FILE", help="Mitglieder export (members)")
         parser.add_argument(
             "--contracts", metavar="FILE", help="Nutzungsverträge export (contracts)"
+        )
+        parser.add_argument(
+            "--share-ledger",
+            metavar="FILE",
+            help="Geschäftsguthaben export (bookings on the members' shares)",
         )
         parser.add_argument(
             "--encoding",
@@ -48,10 +55,17 @@ class Command(BaseCommand):
             help="validate and report what would change, without changing anything",
         )
 
-    def handle(self, *args, units, members, contracts, encoding, dry_run, **options):
-        paths = {"units": units, "members": members, "contracts": contracts}
+    def handle(self, *args, units, members, contracts, share_ledger, encoding, dry_run, **options):
+        paths = {
+            "units": units,
+            "members": members,
+            "contracts": contracts,
+            "share_ledger": share_ledger,
+        }
         if not any(paths.values()):
-            raise CommandError(_("Give at least one of --units, --members, --contracts."))
+            raise CommandError(
+                _("Give at least one of --units, --members, --contracts, --share-ledger.")
+            )
         sources = {kind: self._read(path) for kind, path in paths.items() if path}
         try:
             result = master_data_import(
