@@ -28,7 +28,7 @@ from audit.models import AccessLog
 from certificates.models import Certificate
 from cooperative.models import Cooperative
 from mail.models import OutboundEmail
-from members.models import ContractMember, Member
+from members.models import ContractMember, Member, ShareMovement
 from notices.models import NoticeDelivery
 from privacy.models import DataExport
 from rooms.models import RoomBooking
@@ -152,6 +152,25 @@ def member_section(member: Member) -> dict:
             for holding in member.shareholdings.order_by("kind")
         ],
     }
+
+
+def share_movements_section(member: Member) -> list[dict]:
+    """The bookings on the member's shares and Geschäftsguthaben as the ERP
+    delivers them (subscriptions, cancellations, payments, dividends,
+    transfers), oldest first: the history Meine Mitgliedschaft shows."""
+    rows = ShareMovement.objects.filter(member=member).order_by("booked_on", "pk")
+    return [
+        {
+            "booked_on": day(row.booked_on),
+            "kind": row.kind,
+            "shares": row.shares,
+            "amount": money(row.amount),
+            "business_year": row.business_year,
+            "text": row.text,
+            "reference": row.reference,
+        }
+        for row in rows
+    ]
 
 
 def contracts_section(member: Member) -> list[dict]:
@@ -550,6 +569,7 @@ def export_data(
         "language": language,
         "controller": controller_section(),
         "member": member_section(member),
+        "share_movements": share_movements_section(member),
         "contracts": contracts_section(member),
         "account": account_section(user),
         "requests": requests_section(member, user, files),

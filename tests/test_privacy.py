@@ -35,7 +35,7 @@ from demo.appointments import appointments_demo_ensure
 from demo.rooms import rooms_demo_ensure
 from insights.selectors import Scope, incoming_by, reopened_and_rated
 from mail.models import InboundEmail, OutboundEmail
-from members.models import Contract, ContractMember, Member
+from members.models import Contract, ContractMember, Member, ShareMovement
 from privacy.models import DataExport
 from privacy.retention import privacy_retention
 from privacy.services import data_export_request, data_exports_expire
@@ -159,6 +159,19 @@ def world(cast, settings, tmp_path):
         channel=Channel.PORTAL,
         created_by=alice,
     )
+    for member, reference, amount in (
+        (alice.member, "B-1", "250.00"),
+        (bob.member, "BOB-LEDGER-2", "999.00"),
+    ):
+        ShareMovement.objects.create(
+            member=member,
+            reference=reference,
+            booked_on=datetime.date(2024, 3, 1),
+            kind=ShareMovement.Kind.PAYMENT,
+            amount=amount,
+            business_year=2024,
+            text="Einzahlung",
+        )
     carla = member_account("20777", "Carla", "Neu")
     contract = Contract.objects.get(number="NV-0101900")
     ContractMember.objects.create(
@@ -278,12 +291,19 @@ def test_it_gives_the_member_everything_and_nobody_else_s(
             "subject": world["repair"].reference,
         }
     ]
+    # Her bookings on shares and balance (the demo's ledger and one more), not bob's.
+    ledger = [(m["reference"], m["amount"]) for m in data["share_movements"]]
+    assert ("B-1", "250.00") in ledger
+    assert {reference for reference, _ in ledger} == set(
+        ShareMovement.objects.filter(member=cast.alice.member).values_list("reference", flat=True)
+    )
     assert data["member"]["member_number"] == cast.alice.member.member_number
     assert data["account"]["email"] == "alice@example.org"
 
     # Nothing of the office's internal work, nothing of bob's or dave's.
     everything = b"".join(archive.read(name) for name in names)
     for secret in (
+        "BOB-LEDGER-2",
         NOTE,
         "intern.pdf",
         BOB_BANK,
@@ -494,6 +514,16 @@ def former(cast, settings, tmp_path):
         postcode="12345",
         city="Altstadt",
     )
+    ShareMovement.objects.create(
+        member=frieda.member,
+        reference="B-F1",
+        booked_on=datetime.date(2020, 12, 31),
+        kind=ShareMovement.Kind.PAYOUT,
+        shares=0,
+        amount="300.00",
+        business_year=2020,
+        text="Auszahlung Auseinandersetzungsguthaben",
+    )
     gerd = member_account("20902", "Gerd", "Gegangen")
     Member.objects.filter(pk=gerd.member.pk).update(
         joined_on=datetime.date(2001, 1, 1), left_on=today - datetime.timedelta(days=200)
@@ -613,6 +643,7 @@ def test_retention_anonymises_former_members_requests_after_the_period(
         for m in Member.objects.all()
     }
     shares_before = list(Member.objects.values_list("shareholdings__count", "shareholdings__kind"))
+    ledger_before = list(ShareMovement.objects.order_by("pk").values())
     figures_before = _figures()
     scan_name = Attachment.objects.get(ticket=former["due"]).file.name
     untouched = {
@@ -668,6 +699,7 @@ def test_retention_anonymises_former_members_requests_after_the_period(
         list(Member.objects.values_list("shareholdings__count", "shareholdings__kind"))
         == shares_before
     )
+    assert list(ShareMovement.objects.order_by("pk").values()) == ledger_before
     # The overview counts the same.
     assert _figures() == figures_before
 
