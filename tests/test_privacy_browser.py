@@ -40,7 +40,10 @@ def test_alice_asks_for_her_data_and_downloads_it(
     press_enter(page)
     export = DataExport.objects.get()
     assert export.status == DataExport.Status.REQUESTED
-    assert de("We are preparing your data") in page.locator("main").inner_html()
+    told = de(
+        "We are preparing your data. We will send you an e-mail as soon as you can download it."
+    )
+    assert told in page.locator("main").inner_html()
     assert page.locator("main form").count() == 0  # nothing to press twice
     check_page(page)
 
