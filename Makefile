@@ -71,6 +71,9 @@ INSIGHTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_ins
 # A member's data export (bench/privacy_export.py): 500 requests with a
 # 200 KB file each, on SQLite and on PostgreSQL.
 PRIVACY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_privacy
+# Documents (bench/documents.py): 5,000 statements checked and published,
+# on SQLite and on PostgreSQL (issue 15's target: under 60 s).
+DOCUMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_documents
 bench: messages
 	$(BIN)/python bench/import_master_data.py
 	$(BIN)/python bench/decide.py
@@ -84,6 +87,8 @@ bench: messages
 	$(BIN)/python bench/privacy_export.py
 	$(BIN)/python bench/privacy_export.py --database-url $(PRIVACY_DATABASE_URL)
 	$(BIN)/python bench/mail_ingest.py
+	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/documents.py --database-url $(DOCUMENTS_DATABASE_URL)
 	for scale in $(BENCH_SCALES); do $(BIN)/python bench/rig.py --scale $$scale || exit 1; done
 
 clean:

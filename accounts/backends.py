@@ -3,14 +3,16 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from accounts.roles import ADMIN, TEAM_LEAD
+from accounts.roles import ADMIN, DOCUMENTS, TEAM_LEAD
 
 
 class AccountBackend(ModelBackend):
     """Django's ModelBackend. The user it loads for every request also says
     whether its login needs the second step (`User.needs_second_step`) and
     whether it is a team lead's or an admin's (`User.is_lead_or_admin`, the
-    staff navigation asks), in the same query: both run on every request."""
+    staff navigation asks) and whether it holds the documents role
+    (`User.has_documents_role`, likewise), in the same query: all run on
+    every request."""
 
     def get_user(self, user_id):
         lead_or_admin = Exists(
@@ -33,9 +35,14 @@ class AccountBackend(ModelBackend):
             ),
             output_field=BooleanField(),
         )
+        documents = Exists(
+            User.groups.through.objects.filter(user=OuterRef("pk"), group__name=DOCUMENTS)
+        )
         # The member row in the same query: every member page needs it.
         user = (
-            User.objects.annotate(second_step_row=needs, lead_or_admin_row=lead_or_admin)
+            User.objects.annotate(
+                second_step_row=needs, lead_or_admin_row=lead_or_admin, documents_row=documents
+            )
             .select_related("member")
             .filter(pk=user_id)
             .first()

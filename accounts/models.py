@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import ADMIN, TEAM_LEAD
+from accounts.roles import ADMIN, DOCUMENTS, TEAM_LEAD
 from core.request_cache import request_cached
 from members.models import Member
 
@@ -152,6 +152,21 @@ class User(AbstractBaseUser, PermissionsMixin):
                 ("lead_or_admin", self.pk),
                 lambda: self.groups.filter(name__in=[ADMIN, TEAM_LEAD]).exists(),
             )
+        )
+
+    @functools.cached_property
+    def has_documents_role(self) -> bool:
+        """Staff with the documents role (accounts.roles.DOCUMENTS): they
+        upload and check members' documents. Loaded with the user
+        (accounts.backends), else asked once per request."""
+        if not self.is_staff:
+            return False
+        loaded = getattr(self, "documents_row", None)
+        if loaded is not None:
+            return loaded
+        return request_cached(
+            ("documents_role", self.pk),
+            lambda: self.groups.filter(name=DOCUMENTS).exists(),
         )
 
     @property

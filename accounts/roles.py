@@ -5,6 +5,14 @@ from django.contrib.auth.models import Group, Permission
 HANDLER = "Bearbeitung"
 TEAM_LEAD = "Teamleitung"
 ADMIN = "Administration"
+# Given besides "Bearbeitung" to the member-services staff who upload and
+# check members' documents (statements, letters): personal data that the
+# other handlers have no business with. Team leads and admins may anyway;
+# they publish batches (documents.selectors). The back office checks the
+# role itself; its permissions only let its holders read what they need
+# for an upload in the administration: the numbers of members, contracts
+# and flats, and which blank forms there are.
+DOCUMENTS = "Dokumente"
 
 _MASTER_DATA = [
     ("cooperative", "estate"),
@@ -72,6 +80,8 @@ ROLE_PERMISSIONS = {
             ("appointments", "availabilityoverride"),
             # Guest apartments and common rooms (issue 13).
             ("rooms", "room"),
+            # Blank forms to download (issue 15): with the request forms.
+            ("documents", "form"),
         ]
         for action in ("view", "add", "change", "delete")
     ]
@@ -87,6 +97,7 @@ ROLE_PERMISSIONS = {
         *_TEXT_BLOCKS,
         *_ON_CALL,
     ],
+    DOCUMENTS: [f"{app}.view_{model}" for app, model in _MASTER_DATA] + ["documents.view_form"],
 }
 
 

@@ -4,11 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.uploads import MultipleFileField, MultipleFileInput
 from core.widgets import Select
 from members.models import Member
 from routing.models import Team
 from tickets.files import file_clean
-from tickets.forms import MultipleFileField, MultipleFileInput
 from tickets.models import RequestType, Status
 
 

@@ -3,6 +3,7 @@ from django.urls import path
 from backoffice.views import (
     appointment_booking,
     appointments,
+    documents,
     inbox,
     incidents,
     insights,
@@ -65,6 +66,38 @@ urlpatterns = [
         "aushaenge/<uuid:public_id>/zurueckziehen/",
         notices.notice_withdraw,
         name="notice_withdraw",
+    ),
+    # Documents for members (issue 15, point 1).
+    path("dokumente/", documents.document_overview, name="documents"),
+    path("dokumente/neu/", documents.document_new, name="document_new"),
+    path("dokumente/stapel/neu/", documents.batch_new, name="document_batch_new"),
+    path("dokumente/stapel/<uuid:public_id>/", documents.batch_detail, name="document_batch"),
+    path(
+        "dokumente/stapel/<uuid:public_id>/dateien/<int:position>/",
+        documents.batch_file,
+        name="document_batch_file",
+    ),
+    path(
+        "dokumente/stapel/<uuid:public_id>/veroeffentlichen/",
+        documents.batch_publish,
+        name="document_batch_publish",
+    ),
+    path(
+        "dokumente/stapel/<uuid:public_id>/verwerfen/",
+        documents.batch_discard,
+        name="document_batch_discard",
+    ),
+    path(
+        "dokumente/stapel/<uuid:public_id>/zurueckziehen/",
+        documents.batch_withdraw,
+        name="document_batch_withdraw",
+    ),
+    path("dokumente/<uuid:public_id>/", documents.document_detail, name="document"),
+    path("dokumente/<uuid:public_id>/datei/", documents.document_file, name="document_file"),
+    path(
+        "dokumente/<uuid:public_id>/zurueckziehen/",
+        documents.document_withdraw,
+        name="document_withdraw",
     ),
     # Incidents (Störungen, issue 14, points 3 and 4).
     path("stoerungen/", incidents.incident_list, name="incidents"),

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "insights",
     "privacy",
     "notices",
+    "documents",
     "incidents",
     "certificates",
     "backoffice",
@@ -219,6 +220,25 @@ INCIDENT_FAULT_TYPES = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# First a limit on what one request may upload to the views that set one
+# (core.uploads.upload_limit: the documents' bulk upload), then Django's own:
+# in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE for the whole request, else
+# temporary files on disk, written in chunks.
+FILE_UPLOAD_HANDLERS = [
+    "core.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Documents for members (documents app): the largest PDF; a batch's files
+# (a ZIP's entries) and bytes in all — one upload, and what a ZIP unpacks
+# to (5,000 yearly statements of 100 KB each are 500 MB). Django's
+# DATA_UPLOAD_MAX_NUMBER_FILES (100) bounds how many files one form sends;
+# more go as one ZIP.
+DOCUMENT_MAX_BYTES = int(os.environ.get("GENOPORTAL_DOCUMENT_MAX_MB", "20")) * 1024 * 1024
+DOCUMENT_BATCH_MAX_FILES = int(os.environ.get("GENOPORTAL_DOCUMENT_BATCH_MAX_FILES", "10000"))
+DOCUMENT_BATCH_MAX_BYTES = (
+    int(os.environ.get("GENOPORTAL_DOCUMENT_BATCH_MAX_MB", "2048")) * 1024 * 1024
+)
 
 # Rate limits: (attempts, window in seconds), counted in accounts.throttle.
 # Password checks and codes: failed attempts only count. "login:account"
@@ -277,6 +297,9 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("GENOPORTAL_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served publicly; uploads go through checked views
+# Members' documents and blank forms (documents.storage): apart from the
+# media files, with no URL at all; only permission-checked views send them.
+PRIVATE_ROOT = Path(os.environ.get("GENOPORTAL_PRIVATE_ROOT", VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

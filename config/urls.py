@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.views import admin_login_redirect
 from api.main import api
+from documents.urls import forms_urlpatterns
 
 admin.site.site_header = _("genoportal administration")
 admin.site.site_title = _("genoportal")
@@ -19,6 +20,9 @@ urlpatterns = [
     path("meine-daten/", include("privacy.urls")),
     # Certificates: the member's (bescheinigungen/) and the public check (pruefen/).
     path("", include("certificates.urls")),
+    path("dokumente/", include("documents.urls")),
+    # Blank forms to download: public, nothing personal.
+    path("formulare/", include((forms_urlpatterns, "forms"))),
     path("bearbeitung/", include("backoffice.urls")),
     # The JSON face (Django Ninja): the member's appointments, OpenAPI at openapi.json.
     path("api/v1/", api.urls),

@@ -8,6 +8,7 @@ Python's zipfile never unpacks more of a member than the directory's size
 for it (a member that holds more fails its CRC check), so the sizes that
 zip_check adds up bound what any later read can cost."""
 
+import struct
 import zipfile
 
 from django.conf import settings
@@ -16,6 +17,11 @@ from django.conf import settings
 # says nothing (a short run of spaces packs 100:1), and they cost nothing.
 RATIO_GRACE_BYTES = 1024 * 1024
 CHUNK_BYTES = 64 * 1024
+# The end of central directory record, and ZIP64's record and its locator.
+_END = b"PK\x05\x06"
+_END64 = b"PK\x06\x06"
+_END64_LOCATOR = b"PK\x06\x07"
+_END_SEARCH = 22 + 65535 + 20  # the record, the longest comment, the locator
 
 
 class ArchiveRefused(ValueError):
@@ -68,3 +74,29 @@ def zip_read(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, *, limit: int) ->
                 raise ArchiveRefused(f"{name!r} is longer than {limit} bytes")
             parts.append(chunk)
     return b"".join(parts)
+
+
+def zip_declared(file) -> tuple[int, int]:
+    """How many entries an archive (a seekable binary file) says it holds,
+    and how many bytes its central directory takes, read from its end
+    record alone. zipfile reads the whole directory into memory and makes
+    an object for every entry as it opens an archive: a few megabytes of
+    directory can declare millions of entries, so this comes first.
+    zipfile.BadZipFile when there is no end record."""
+    file.seek(0, 2)
+    end = file.tell()
+    file.seek(max(0, end - _END_SEARCH))
+    tail = file.read()
+    at = tail.rfind(_END)
+    if at < 0 or len(tail) < at + 22:
+        raise zipfile.BadZipFile("no end of central directory record")
+    entries, size = struct.unpack_from("<HI", tail, at + 10)
+    locator = tail.rfind(_END64_LOCATOR, 0, at)
+    if (entries == 0xFFFF or size == 0xFFFFFFFF) and locator >= 0 and len(tail) >= locator + 20:
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        file.seek(offset)
+        record = file.read(56)
+        if len(record) == 56 and record[:4] == _END64:
+            entries, size = struct.unpack_from("<QQ", record, 32)
+    file.seek(0)
+    return entries, size

@@ -84,6 +84,7 @@ RULES = [
         {
             "types": [
                 "mitgliedsbescheinigung",
+                "auszug-mitgliederliste",
                 "namensaenderung",
                 "adressaenderung",
                 "bankverbindung",

@@ -20,6 +20,7 @@ from certificates.selectors import certificate_offers
 from cooperative.cache import cooperative_cached
 from cooperative.models import Cooperative
 from core.decorators import member_required
+from documents.selectors import documents_new_count
 from insights import charts
 from members.selectors import member_overview, share_history
 from notices.selectors import notices_for_member
@@ -50,13 +51,14 @@ def home(request):
 @member_required
 @require_GET
 def member_home(request):
-    """Mein Bereich: the notices for the member's building first, then
-    membership, shares, contracts and household from the member records,
-    and the latest open requests."""
+    """Mein Bereich: the notices for the member's building first, how many
+    documents are new, then membership, shares, contracts and household
+    from the member records, and the latest open requests."""
     member = request.user.member
     tickets = tickets_open_for_member(member, limit=5, user=request.user)
     context = {
         "notices": notices_for_member(member, recent=False).current,
+        "documents_new": documents_new_count(member, user=request.user),
         "overview": member_overview(member),
         # After the overview: it read the member's flats, which say whether
         # forms kept for contract holders are offered.

@@ -23,6 +23,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -45,7 +46,11 @@ from certificates.services import certificate_request
 from cooperative.models import Cooperative
 from demo.appointments import appointments_demo_ensure
 from demo.cast import staff_ensure
+from demo.documents import forms_demo_ensure
+from demo.pdf import pdf_simple
 from demo.rooms import rooms_demo_ensure
+from documents.models import DocumentKind
+from documents.services import About, batch_check, batch_publish, document_publish
 from incidents.models import Incident, IncidentStatus, IncidentTicket
 from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
@@ -231,6 +236,30 @@ ROUTES = {
     "backoffice:notice_publish [other estate]": (L,   404,  404,  404,  302,  200,  200),
     "backoffice:notice_withdraw":              (L,    404,  404,  404,  200,  200,  200),
     "backoffice:notice_withdraw [other estate]": (L,  404,  404,  404,  302,  200,  200),
+    # Documents (issue 15, point 1): alice's own invitation, her
+    # household's statement, and the statement of frieda, who lived in
+    # dave's flat before him. Member services (not hanna's team), team leads
+    # and admins work them; leads and admins publish and withdraw batches
+    # (a checked one; the published one below). Forms to download: public.
+    "documents:list":                          (L,    200,  200,  200,  404,  404,  404),
+    "documents:download":                      (L,    200,  404,  404,  404,  404,  404),
+    "documents:download [household]":          (L,    200,  200,  404,  404,  404,  404),
+    "documents:download [previous tenant]":    (L,    404,  404,  404,  404,  404,  404),
+    "forms:list":                              (200,  200,  200,  200,  200,  200,  200),
+    "forms:download":                          (200,  200,  200,  200,  200,  200,  200),
+    "backoffice:documents":                    (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_new":                 (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_batch_new":           (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_batch":               (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_batch_file":          (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_batch_publish":       (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_batch_discard":       (L,    404,  404,  404,  404,  200,  200),
+    # A checked batch is not withdrawn: back to it with the reason.
+    "backoffice:document_batch_withdraw":      (L,    404,  404,  404,  404,  302,  302),
+    "backoffice:document_batch_withdraw [published]": (L, 404, 404, 404, 404, 200,  200),
+    "backoffice:document":                     (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_file":                (L,    404,  404,  404,  404,  200,  200),
+    "backoffice:document_withdraw":            (L,    404,  404,  404,  404,  200,  200),
     # Incidents (issue 14, points 3 and 4): a proposal of Technik's (hanna's
     # team, tom leads it) and an open one of Technik's; one of
     # Rechnungswesen's (neither hanna's nor tom's). Handlers read their
@@ -567,6 +596,15 @@ ADMIN = {
         "change":                              (L,    L,    L,    L,    403,  403,  200),
         "object":                              (L,    L,    L,    L,    302,  302,  302),
     },
+    # The blank forms to download: the admins' business, like request forms.
+    "documents.Form": {
+        "changelist":                          (L,    L,    L,    L,    403,  403,  200),
+        "add":                                 (L,    L,    L,    L,    403,  403,  200),
+        "history":                             (L,    L,    L,    L,    403,  403,  200),
+        "delete":                              (L,    L,    L,    L,    403,  403,  200),
+        "change":                              (L,    L,    L,    L,    403,  403,  200),
+        "object":                              (L,    L,    L,    L,    302,  302,  302),
+    },
     "routing.OnCallShift": {
         "changelist":                          (L,    L,    L,    L,    403,  200,  200),
         "add":                                 (L,    L,    L,    L,    403,  200,  200),
@@ -694,6 +732,7 @@ def _address(route: Route, args: dict) -> str | None:
 @pytest.fixture
 def world(cast, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     alice = cast.alice
     repair = ticket_create()
     assert repair.team.has_member(cast.hanna) and repair.team.lead == cast.tom
@@ -726,13 +765,14 @@ def world(cast, settings, tmp_path) -> World:
         last_name="Früher",
         joined_on=datetime.date(2005, 1, 1),
     )
-    Contract.objects.create(
+    frieda_contract = Contract.objects.create(
         number="NV-0201900-alt",
         unit=dave_contract.unit,
         start=datetime.date(2005, 1, 1),
         end=dave_contract.start - datetime.timedelta(days=1),
         monthly_fee=dave_contract.monthly_fee,
-    ).members.add(frieda)
+    )
+    frieda_contract.members.add(frieda)
     before = timezone.make_aware(datetime.datetime.combine(dave_contract.start, datetime.time()))
     earlier = ticket_create(
         member=frieda,
@@ -826,6 +866,7 @@ def world(cast, settings, tmp_path) -> World:
         "appointments.AppointmentType": letting.pk,
         "appointments.Advisor": advisors["tom"].pk,
         "rooms.Room": rooms_demo_ensure(cast)["flat"].pk,
+        "documents.Form": forms_demo_ensure()[0].pk,
     }
 
     mails = {
@@ -1101,6 +1142,63 @@ def world(cast, settings, tmp_path) -> World:
     export = data_export_request(user=alice)
     assert data_export_prepare(export_id=export.pk) == "ready"
     arguments["privacy:download"] = {"public_id": export.public_id}
+
+    # Documents (issue 15).
+    def pdf(name: str) -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, pdf_simple(name), content_type="application/pdf")
+
+    today = timezone.localdate()
+    statement = About(
+        DocumentKind.STATEMENT,
+        "Betriebskostenabrechnung 2025",
+        datetime.date(2025, 1, 1),
+        datetime.date(2025, 12, 31),
+    )
+    invitation = document_publish(
+        actor=cast.ada,
+        upload=pdf("einladung.pdf"),
+        addressee=alice.member,
+        about=About(DocumentKind.INVITATION, "Einladung", today),
+    )
+    household = document_publish(
+        actor=cast.ada, upload=pdf("abrechnung.pdf"), addressee=contract, about=statement
+    )
+    previous = document_publish(
+        actor=cast.ada,
+        upload=pdf("alt.pdf"),
+        addressee=frieda_contract,
+        about=About(DocumentKind.STATEMENT, "Abrechnung 2010", datetime.date(2010, 1, 1)),
+    )
+    checked = batch_check(
+        actor=cast.ada,
+        uploads=[pdf(f"{dave_contract.number}_2025.pdf")],
+        numbers="contract",
+        about=statement,
+    )
+    published = batch_check(
+        actor=cast.ada,
+        uploads=[pdf(f"{dave_contract.number}_brief.pdf")],
+        numbers="contract",
+        about=About(DocumentKind.LETTER, "Brief", today),
+    )
+    batch_publish(actor=cast.ada, batch=published)
+    arguments.update(
+        {
+            "documents:download": {"public_id": invitation.public_id},
+            "documents:download [household]": {"public_id": household.public_id},
+            "documents:download [previous tenant]": {"public_id": previous.public_id},
+            "forms:download": {"slug": "sepa-lastschriftmandat"},
+            "backoffice:document_batch": {"public_id": checked.public_id},
+            "backoffice:document_batch_file": {"public_id": checked.public_id, "position": 1},
+            "backoffice:document_batch_publish": {"public_id": checked.public_id},
+            "backoffice:document_batch_discard": {"public_id": checked.public_id},
+            "backoffice:document_batch_withdraw": {"public_id": checked.public_id},
+            "backoffice:document_batch_withdraw [published]": {"public_id": published.public_id},
+            "backoffice:document": {"public_id": household.public_id},
+            "backoffice:document_file": {"public_id": household.public_id},
+            "backoffice:document_withdraw": {"public_id": household.public_id},
+        }
+    )
 
     paths = {}
     for route in all_routes():

@@ -326,6 +326,7 @@ def test_it_lets_an_admin_give_roles_she_holds_but_no_more(client, cast):
         roles.HANDLER,
         roles.TEAM_LEAD,
         roles.ADMIN,
+        roles.DOCUMENTS,
     }
     url = f"{USERS}{cast.hanna.pk}/change/"
     refused = client.post(url, account_data(cast.hanna, groups=[powerful.pk]))

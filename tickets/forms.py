@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cooperative.cache import cooperative_current
 from core.dates import date_long
+from core.uploads import MultipleFileField, MultipleFileInput
 from members.models import Member
 from members.selectors import ShareFacts, share_facts
 from members.shares import cancellation_dates
@@ -237,18 +238,6 @@ def _year_end(definition: dict, common: dict, shares: ShareContext):
         },
         **common,
     )
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 def _field_for(definition: dict, language: str, shares: ShareContext | None = None) -> forms.Field:

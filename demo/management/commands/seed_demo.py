@@ -7,6 +7,7 @@ from accounts.two_factor import secret_for_typing
 from certificates.services import certificate_request
 from demo.appointments import appointments_demo_ensure
 from demo.cast import DEMO_PASSWORD, authenticator_demo_ensure, build_demo
+from demo.documents import documents_demo_ensure
 from demo.history import history_demo_ensure
 from demo.incidents import incidents_demo_ensure
 from demo.notices import notices_demo_ensure
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         self._sample_requests(cast)
         # A planted heating outage: the detector proposes it on its first run.
         incidents_demo_ensure(cast)
+        # Documents and forms; a batch waits for a team lead, ZIPs in var/demo/.
+        documents = documents_demo_ensure(cast, lena=User.objects.get(email="lena@example.org"))
         # One member without an account, with a fresh code to try activation.
         newcomer = (
             Member.objects.filter(user__isnull=True)
@@ -70,6 +73,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Activation: member number {member.member_number}, code {code} "
             f"(valid until {expires_at:%d.%m.%Y})"
+        )
+        self.stdout.write(
+            "Documents: a batch waits for a team lead at "
+            f"/bearbeitung/dokumente/stapel/{documents['batch'].public_id}/; "
+            "ZIPs to try the bulk upload with: "
+            + ", ".join(str(path) for path in documents["zips"])
         )
 
     def _sample_requests(self, cast):
