@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from documents.storage import private_storage
 
 
 def export_path(instance: "DataExport", filename: str) -> str:
@@ -47,9 +48,12 @@ class DataExport(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
     )
-    # The ZIP, in the default storage under a random name; never served
-    # but through the member's checked download view.
-    file = models.FileField(_("file"), upload_to=export_path, blank=True)
+    # The ZIP, in the private storage (documents.storage: no URL, apart
+    # from the media files) under a random name; never served but through
+    # the member's checked download view.
+    file = models.FileField(
+        _("file"), storage=private_storage, upload_to=export_path, max_length=200, blank=True
+    )
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     size = models.PositiveBigIntegerField(_("size"), null=True, blank=True)
     # The worker that builds it claims it with a token (a second task for

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -102,7 +102,9 @@ def _kept_answers(ticket: Ticket) -> dict:
     return {key: value for key, value in ticket.answers.items() if kinds.get(key) in KEPT_KINDS}
 
 
-def _requests_anonymise(ids: list[int], *, now, report: RetentionReport, files: list[str]) -> None:
+def _requests_anonymise(
+    ids: list[int], *, now, report: RetentionReport, files: list[tuple[Storage, str]]
+) -> None:
     tickets = list(
         Ticket.objects.select_for_update()
         .filter(pk__in=ids, member__isnull=False)
@@ -111,7 +113,8 @@ def _requests_anonymise(ids: list[int], *, now, report: RetentionReport, files: 
     ids = [ticket.pk for ticket in tickets]
     references = [ticket.reference for ticket in tickets]
     attachments = Attachment.objects.filter(ticket__in=ids)
-    files.extend(name for name in attachments.values_list("file", flat=True) if name)
+    storage = Attachment._meta.get_field("file").storage
+    files.extend((storage, name) for name in attachments.values_list("file", flat=True) if name)
     report.attachments += attachments.delete()[1].get(Attachment._meta.label, 0)
     events = TicketEvent.objects.filter(ticket__in=ids)
     report.messages += events.exclude(body="").update(body="")
@@ -148,10 +151,14 @@ def _outbound_blank(emails, now) -> int:
     )
 
 
-def _accounts_anonymise(*, now, years: int, report: RetentionReport, files: list[str]) -> None:
+def _accounts_anonymise(
+    *, now, years: int, report: RetentionReport, files: list[tuple[Storage, str]]
+) -> None:
     """Login accounts of members who left more than `years` ago: nobody
     logs in with them again; the rows stay (requests name who filed them)."""
     left_before = cutoff_of(now, years).date()
+    export_storage = DataExport._meta.get_field("file").storage
+    attachment_storage = Attachment._meta.get_field("file").storage
     users = list(
         User.objects.select_for_update()
         .filter(member__left_on__lt=left_before)
@@ -162,10 +169,11 @@ def _accounts_anonymise(*, now, years: int, report: RetentionReport, files: list
             OutboundEmail.objects.filter(to__iexact=user.email), now
         )
         exports = DataExport.objects.filter(member_id=user.member_id).exclude(file="")
-        files.extend(exports.values_list("file", flat=True))
+        files.extend((export_storage, name) for name in exports.values_list("file", flat=True))
         exports.update(status=DataExport.Status.EXPIRED, file="", updated_at=now)
         drafts = TicketDraft.objects.filter(user=user)
-        files.extend(Attachment.objects.filter(draft__in=drafts).values_list("file", flat=True))
+        names = Attachment.objects.filter(draft__in=drafts).values_list("file", flat=True)
+        files.extend((attachment_storage, name) for name in names)
         drafts.delete()  # their attachment rows with them
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -181,6 +189,12 @@ def _accounts_anonymise(*, now, years: int, report: RetentionReport, files: list
         report.accounts += 1
 
 
+def _files_delete(files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        if name:
+            storage.delete(name)
+
+
 def privacy_retention(
     *, now: datetime.datetime | None = None, years: int | None = None, dry_run: bool = False
 ) -> RetentionReport:
@@ -191,7 +205,7 @@ def privacy_retention(
     now = now or timezone.now()
     years = settings.PRIVACY_RETENTION_YEARS if years is None else years
     report = RetentionReport()
-    files: list[str] = []
+    files: list[tuple[Storage, str]] = []
     cutoff = cutoff_of(now, years)
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -215,6 +229,6 @@ def privacy_retention(
         if dry_run:
             transaction.set_rollback(True)
         else:
-            transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+            transaction.on_commit(lambda: _files_delete(files))
     logger.info("privacy retention%s", " (dry run)" if dry_run else "", extra=report.as_dict())
     return report

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.files.storage import Storage
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -27,6 +27,8 @@ from appointments.models import Appointment
 from audit.models import AccessLog
 from certificates.models import Certificate
 from cooperative.models import Cooperative
+from documents.models import DocumentRead
+from documents.selectors import documents_visible_to_member
 from mail.models import OutboundEmail
 from members.models import ContractMember, Member, ShareMovement
 from notices.models import NoticeDelivery
@@ -365,6 +367,50 @@ def household_messages_section(member: Member, user: User, files: list[ExportFil
     return result
 
 
+def documents_section(member: Member, user: User, files: list[ExportFile]) -> list[dict]:
+    """The documents the member reads in the portal (documents.selectors:
+    their own, and their household's about the time they are on the
+    contract; none of a previous tenant's), each with its PDF and when
+    this account first opened it."""
+    read = DocumentRead.objects.filter(user=user, document=OuterRef("pk")).values("read_at")
+    rows = (
+        documents_visible_to_member(member)
+        .annotate(read_at=Subquery(read[:1]))
+        .order_by("period_start", "published_at", "pk")
+    )
+    result = []
+    for document in rows.iterator(chunk_size=500):
+        name = _safe(document.original_name or document.title)
+        path = f"dokumente/{document.pk}-{name.removesuffix('.pdf')}.pdf"
+        files.append(
+            ExportFile(
+                path=path,
+                storage=document.file.storage,
+                storage_name=document.file.name,
+                size=document.size,
+                content_type="application/pdf",
+            )
+        )
+        addressed = (
+            "member" if document.member_id else "contract" if document.contract_id else "unit"
+        )
+        result.append(
+            {
+                "kind": document.kind,
+                "title": document.title,
+                "addressed_to": addressed,
+                "period_start": day(document.period_start),
+                "period_end": day(document.period_end),
+                "published_at": moment(document.published_at),
+                "read_at": moment(document.read_at),
+                "size": document.size,
+                "sha256": document.sha256,
+                "path": path,
+            }
+        )
+    return result
+
+
 def certificates_section(member: Member) -> list[dict]:
     """The certificates the portal issued: what each certified (the facts
     the PDF was made from), when, and the PDF's place in the ZIP (it is a
@@ -574,6 +620,7 @@ def export_data(
         "account": account_section(user),
         "requests": requests_section(member, user, files),
         "household_messages": household_messages_section(member, user, files),
+        "documents": documents_section(member, user, files),
         "certificates": certificates_section(member),
         "appointments": appointments_section(member, user),
         "room_bookings": room_bookings_section(member, user),

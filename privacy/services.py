@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -39,10 +38,16 @@ def _lease() -> datetime.timedelta:
     return datetime.timedelta(minutes=settings.PRIVACY_EXPORT_LEASE_MINUTES)
 
 
+def export_storage():
+    """Where the ZIPs are kept (the private storage)."""
+    return DataExport._meta.get_field("file").storage
+
+
 def _files_delete(names: list[str]) -> None:
+    storage = export_storage()
     for name in names:
         if name:
-            default_storage.delete(name)
+            storage.delete(name)
 
 
 def _enqueue_on_commit(export_id: int) -> None:
@@ -144,7 +149,7 @@ def data_export_prepare(*, export_id: int, now: datetime.datetime | None = None)
                 files=files,
             )
             sha256, size = sha256_of(handle)
-            stored = default_storage.save(name, File(handle, name=name))
+            stored = export_storage().save(name, File(handle, name=name))
         return _ready(export, token=token, stored=stored, sha256=sha256, size=size)
     except Exception as error:
         _failed(export_id, token=token, name=name, error=error)

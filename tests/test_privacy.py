@@ -18,13 +18,16 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts import roles
 from accounts.models import User
 from appointments.models import Appointment, AppointmentType
 from appointments.selectors import slots_free
@@ -32,7 +35,11 @@ from appointments.services import appointment_book
 from audit.models import AccessLog
 from certificates.services import certificate_request
 from demo.appointments import appointments_demo_ensure
+from demo.cast import staff_ensure
+from demo.pdf import pdf_simple
 from demo.rooms import rooms_demo_ensure
+from documents.models import DocumentKind
+from documents.services import About, document_publish
 from insights.selectors import Scope, incoming_by, reopened_and_rated
 from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, ContractMember, Member, ShareMovement
@@ -56,6 +63,7 @@ NOTE = "Interne Notiz: Mieterin gilt als schwierig"
 BOB_BANK = "Bobs neues Konto"
 BOB_IBAN = "DE89370400440532013000"
 PAGE = "/meine-daten/"
+EXPORTS = DataExport._meta.get_field("file").storage  # the private storage
 
 
 def scan(name="kontoauszug.pdf") -> CleanFile:
@@ -72,6 +80,7 @@ def member_account(number: str, first: str, last: str) -> User:
 @pytest.fixture
 def world(cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     alice, bob, hanna = cast.alice, cast.bob, cast.hanna
     bank = RequestType.objects.get(slug="bankverbindung")
     repair = ticket_open(
@@ -172,8 +181,43 @@ def world(cast, settings, tmp_path):
             business_year=2024,
             text="Einzahlung",
         )
-    carla = member_account("20777", "Carla", "Neu")
+    # Documents (lena of member services publishes them): alice's own, the
+    # household's, and the previous tenant's statement of the same flat.
+    lena = staff_ensure("lena@example.org", "Lena", "Lorenz", roles.HANDLER)
+    lena.groups.add(Group.objects.get(name=roles.DOCUMENTS))
     contract = Contract.objects.get(number="NV-0101900")
+    previous = Contract.objects.create(
+        number="NV-0101900-V",
+        unit=contract.unit,
+        start=datetime.date(2005, 4, 1),
+        end=datetime.date(2015, 8, 31),
+        monthly_fee=contract.monthly_fee,
+    )
+
+    def publish(addressee, title, first, last=None):
+        about = About(DocumentKind.STATEMENT, title, first, last or first)
+        data = pdf_simple(title, [])
+        upload = SimpleUploadedFile("dokument.pdf", data, content_type="application/pdf")
+        return document_publish(actor=lena, upload=upload, addressee=addressee, about=about)
+
+    documents = {
+        "own": publish(alice.member, "Einladung Vertreterversammlung", today),
+        "household": publish(
+            contract,
+            "Betriebskostenabrechnung 2025",
+            datetime.date(2025, 1, 1),
+            datetime.date(2025, 12, 31),
+        ),
+        "previous": publish(
+            previous,
+            "Betriebskostenabrechnung 2014",
+            datetime.date(2014, 1, 1),
+            datetime.date(2014, 12, 31),
+        ),
+        "bob": publish(bob.member, "Bobs Brief", today),
+        "dave": publish(cast.dave.member, "Daves Brief", today),
+    }
+    carla = member_account("20777", "Carla", "Neu")
     ContractMember.objects.create(
         contract=contract, member=carla.member, joined=today - datetime.timedelta(days=10)
     )
@@ -186,6 +230,7 @@ def world(cast, settings, tmp_path):
         "bob_bank": bob_bank,
         "dave_repair": dave_repair,
         "certificate": certificate,
+        "documents": documents,
         "appointment": booking.appointment,
         "hall": hall,
         "carla": carla,
@@ -251,6 +296,17 @@ def test_it_gives_the_member_everything_and_nobody_else_s(
         world["alice_bank"].reference,
         certificate.ticket.reference,
     ]
+    # Her documents and the household's, with their PDFs; not the previous
+    # tenant's statement of the flat, not bob's or dave's letters.
+    documents = world["documents"]
+    assert [d["title"] for d in data["documents"]] == [
+        "Betriebskostenabrechnung 2025",
+        "Einladung Vertreterversammlung",
+    ]
+    for row in data["documents"]:
+        stored = documents["own" if row["addressed_to"] == "member" else "household"]
+        assert archive.read(row["path"]) == stored.file.read()
+        assert hashlib.sha256(archive.read(row["path"])).hexdigest() == row["sha256"]
     # The certificate: what it said, and its PDF with the request's files.
     [issued] = data["certificates"]
     assert issued["kind"] == "membership" and issued["request"] == certificate.ticket.reference
@@ -304,6 +360,9 @@ def test_it_gives_the_member_everything_and_nobody_else_s(
     everything = b"".join(archive.read(name) for name in names)
     for secret in (
         "BOB-LEDGER-2",
+        "Betriebskostenabrechnung 2014",
+        "Bobs Brief",
+        "Daves Brief",
         NOTE,
         "intern.pdf",
         BOB_BANK,
@@ -380,11 +439,11 @@ def test_a_ready_copy_is_replaced_by_a_new_one(
     client.force_login(cast.alice)
     first = requested(client, django_capture_on_commit_callbacks)
     stored = first.file.name
-    assert default_storage.exists(stored)
+    assert EXPORTS.exists(stored)
     second = requested(client, django_capture_on_commit_callbacks)
     assert second.pk != first.pk and second.status == DataExport.Status.READY
     first.refresh_from_db()
-    assert first.status == DataExport.Status.EXPIRED and not default_storage.exists(stored)
+    assert first.status == DataExport.Status.EXPIRED and not EXPORTS.exists(stored)
     assert client.get(f"{PAGE}{first.public_id}/datei/").status_code == 404
 
 
@@ -402,7 +461,7 @@ def test_a_failure_half_way_offers_nothing_and_the_member_tries_again(
     export = requested(client, django_capture_on_commit_callbacks)
     assert export.status == DataExport.Status.FAILED
     assert export.error == "FileNotFoundError" and not export.file
-    exports_dir = Path(default_storage.location) / "privacy"
+    exports_dir = Path(EXPORTS.location) / "privacy"
     assert not [p for p in exports_dir.rglob("*") if p.is_file()]
     page = client.get(PAGE).content.decode()
     assert de("Try again") in page and "/datei/" not in page
@@ -420,7 +479,7 @@ def test_a_worker_that_stopped_is_found_by_the_timer(
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     export = data_export_request(user=cast.alice)
-    half = default_storage.save("privacy/exports/half.zip", io.BytesIO(b"PK\x03\x04half"))
+    half = EXPORTS.save("privacy/exports/half.zip", io.BytesIO(b"PK\x03\x04half"))
     long_ago = timezone.now() - datetime.timedelta(hours=1)
     DataExport.objects.filter(pk=export.pk).update(
         status=DataExport.Status.PREPARING, started_at=long_ago, file=half
@@ -429,7 +488,7 @@ def test_a_worker_that_stopped_is_found_by_the_timer(
         report = data_exports_expire()
     assert (report.stopped, report.expired) == (1, 0)
     export.refresh_from_db()
-    assert export.status == DataExport.Status.FAILED and not default_storage.exists(half)
+    assert export.status == DataExport.Status.FAILED and not EXPORTS.exists(half)
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     client.force_login(cast.alice)
     assert requested(client, django_capture_on_commit_callbacks).status == "ready"
@@ -442,13 +501,13 @@ def test_the_timer_deletes_expired_copies(client, cast, world, django_capture_on
     assert export.expires_at - export.ready_at == datetime.timedelta(days=7)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("privacy_exports_expire", verbosity=0)
-    assert default_storage.exists(name)  # not yet
+    assert EXPORTS.exists(name)  # not yet
     DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         assert data_exports_expire().expired == 1
         assert data_exports_expire().expired == 0
     export.refresh_from_db()
-    assert export.status == DataExport.Status.EXPIRED and not default_storage.exists(name)
+    assert export.status == DataExport.Status.EXPIRED and not EXPORTS.exists(name)
     assert client.get(f"{PAGE}{export.public_id}/datei/").status_code == 404
     assert de("Request my data") in client.get(PAGE).content.decode()
 
