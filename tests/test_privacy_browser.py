@@ -27,6 +27,7 @@ def test_alice_asks_for_her_data_and_downloads_it(
     page, live_server, cast, password, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     base = live_server.url
     log_in(page, base, "alice@example.org", password)
