@@ -38,5 +38,5 @@ def test_the_data_export_benchmark_runs(tmp_path):
     figures = run(tmp_path, 60)
     assert figures["requests"] == 60 and figures["zip_mb"] > 0
     # The requests are read with their events and files in chunks: 500
-    # requests took 36 statements; one query per request would be 60 more.
+    # requests took 41 statements; one query per request would be 60 more.
     assert figures["statements"] <= 40, figures
