@@ -39,7 +39,7 @@ demo: messages
 	    sleep 10; done & \
 	  while true; do $(MANAGE) routing_escalate -v0; $(MANAGE) mail_retry -v0 >/dev/null; \
 	    $(MANAGE) drafts_expire -v0; $(MANAGE) appointments_remind -v0; \
-	    $(MANAGE) incidents_detect -v0; sleep 60; done & \
+	    $(MANAGE) incidents_detect -v0; $(MANAGE) privacy_exports_expire -v0; sleep 60; done & \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default
@@ -68,6 +68,9 @@ BENCH_SCALES ?= 100k 1m
 # The overview (bench/insights.py): 100,000 requests on SQLite, 1,000,000 on
 # PostgreSQL (issue 14's target; the seeding takes most of its ~15 min).
 INSIGHTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_insights
+# A member's data export (bench/privacy_export.py): 500 requests with a
+# 200 KB file each, on SQLite and on PostgreSQL.
+PRIVACY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_privacy
 # Documents (bench/documents.py): 5,000 statements checked and published,
 # on SQLite and on PostgreSQL (issue 15's target: under 60 s).
 DOCUMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/genoportal_bench_documents
@@ -86,6 +89,8 @@ bench: messages
 	$(BIN)/python bench/notices_incidents.py
 	$(BIN)/python bench/notices_incidents.py --database-url $(LISTS_DATABASE_URL)
 	$(BIN)/python bench/member_pages.py
+	$(BIN)/python bench/privacy_export.py
+	$(BIN)/python bench/privacy_export.py --database-url $(PRIVACY_DATABASE_URL)
 	$(BIN)/python bench/mail_ingest.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/documents.py --database-url $(DOCUMENTS_DATABASE_URL)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "appointments",
     "rooms",
     "insights",
+    "privacy",
     "notices",
     "documents",
     "incidents",
@@ -348,6 +349,15 @@ APPOINTMENT_REMINDER_HOURS = int(os.environ.get("GENOPORTAL_APPOINTMENT_REMINDER
 APPOINTMENTS_MAX_UPCOMING = int(os.environ.get("GENOPORTAL_APPOINTMENTS_MAX_UPCOMING", "4"))
 # A member holds at most this many room bookings ahead (staff for a caller: any).
 ROOMS_MAX_UPCOMING = int(os.environ.get("GENOPORTAL_ROOMS_MAX_UPCOMING", "3"))
+# A member's copy of their data (privacy): downloadable this many days,
+# then its file is deleted (manage.py privacy_exports_expire).
+PRIVACY_EXPORT_EXPIRY_DAYS = int(os.environ.get("GENOPORTAL_PRIVACY_EXPORT_EXPIRY_DAYS", "7"))
+# A preparation older than this belongs to a worker that stopped: marked
+# failed, so the member can try again.
+PRIVACY_EXPORT_LEASE_MINUTES = int(os.environ.get("GENOPORTAL_PRIVACY_EXPORT_LEASE_MINUTES", "30"))
+# Former members' requests are anonymised this many years after they were
+# closed (manage.py privacy_retention).
+PRIVACY_RETENTION_YEARS = int(os.environ.get("GENOPORTAL_PRIVACY_RETENTION_YEARS", "3"))
 
 
 def _mailboxes(value: str) -> list[dict]:

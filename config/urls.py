@@ -17,6 +17,7 @@ urlpatterns = [
     path("termine/", include("appointments.urls")),
     path("raeume/", include("rooms.urls")),
     path("aushaenge/", include("notices.urls")),
+    path("meine-daten/", include("privacy.urls")),
     # Certificates: the member's (bescheinigungen/) and the public check (pruefen/).
     path("", include("certificates.urls")),
     path("dokumente/", include("documents.urls")),

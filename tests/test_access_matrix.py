@@ -56,6 +56,7 @@ from mail.models import InboundEmail, OutboundEmail
 from members.models import Contract, Member
 from notices.models import NoticeKind
 from notices.services import NoticeContent, notice_draft_save, notice_publish
+from privacy.services import data_export_prepare, data_export_request
 from rooms.models import Room, RoomKind
 from rooms.services import room_book, room_span
 from routing.models import Absence, OnCallShift, RoutingRule, SlaPolicy, Team
@@ -164,6 +165,10 @@ ROUTES = {
     "tickets:share":                           (L,    405,  405,  405,  404,  404,  404),
     "tickets:attachment":                      (L,    200,  200,  404,  404,  404,  404),
     "tickets:attachment [personal request]":   (L,    200,  404,  404,  404,  404,  404),
+    # A copy of one's data (issue 15, privacy): every member asks for their
+    # own; alice's ready ZIP is hers alone, not her household's.
+    "privacy:export":                          (L,    200,  200,  200,  404,  404,  404),
+    "privacy:download":                        (L,    200,  404,  404,  404,  404,  404),
     # Certificates (issue 15, point 3): alice's membership certificate is
     # hers alone, never her household's; members file one through the form
     # (POST issues it at once). The check of a code is public; a made-up
@@ -1132,6 +1137,11 @@ def world(cast, settings, tmp_path) -> World:
             "backoffice:incident_notice [open]": {"public_id": opened.public_id},
         }
     )
+
+    # Alice's copy of her data, prepared by the worker.
+    export = data_export_request(user=alice)
+    assert data_export_prepare(export_id=export.pk) == "ready"
+    arguments["privacy:download"] = {"public_id": export.public_id}
 
     # Documents (issue 15).
     def pdf(name: str) -> SimpleUploadedFile:
