@@ -15,7 +15,7 @@ from django.utils.formats import number_format
 from cooperative.letterhead import letterhead_facts
 from cooperative.models import Cooperative
 from core.dates import date_long
-from members.models import Member, Shareholding
+from members.models import LeavingReason, Member, Shareholding
 from members.selectors import residences
 
 # Facts shape; add keys, never rename them (old certificates keep theirs).
@@ -52,6 +52,7 @@ def certificate_facts(
             "address": member_address(member),
             "joined_on": member.joined_on.isoformat(),
             "left_on": member.left_on.isoformat() if member.left_on else None,
+            "left_reason": member.left_reason,
         },
         "shares": [
             {
@@ -89,6 +90,10 @@ def shown(facts: dict) -> dict:
         "address": member["address"],
         "joined": date_long(joined),
         "left": date_long(left) if left else "",
+        # Facts stored before the reason was kept have none.
+        "left_reason": str(LeavingReason(member["left_reason"]).label)
+        if member.get("left_reason")
+        else "",
         # Left before the day of issue: the certificate speaks in the past.
         "has_left": left is not None and left < as_of,
         "leaves": left is not None and left >= as_of,

@@ -31,7 +31,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cooperative.models import Building, Estate, Unit
-from members.models import Contract, Member, Salutation, Shareholding, ShareMovement
+from members.models import (
+    Contract,
+    LeavingReason,
+    Member,
+    Salutation,
+    Shareholding,
+    ShareMovement,
+)
 
 ENCODINGS = ("auto", "utf-8", "cp1252")
 
@@ -66,6 +73,18 @@ MEMBER_COLUMNS = (
     "Freiwillige Anteile",
     "Anteilswert",
 )
+# Read when the header has them, not required: an older export without them
+# still imports (the value is then blank).
+MEMBER_OPTIONAL_COLUMNS = ("Austrittsgrund",)
+# The reasons as an ERP writes them (German words, or the codes themselves).
+LEAVING_REASONS = {
+    "": "",
+    "kündigung": LeavingReason.CANCELLATION,
+    "übertragung": LeavingReason.TRANSFER,
+    "ausschluss": LeavingReason.EXCLUSION,
+    "tod": LeavingReason.DEATH,
+    "auflösung": LeavingReason.DISSOLUTION,
+} | {reason.value: reason.value for reason in LeavingReason}
 CONTRACT_COLUMNS = (
     "Vertrags-Nr",
     "Wohnungs-Nr",
@@ -243,12 +262,15 @@ def csv_decode(data: bytes, *, name: str, encoding: str = "auto") -> tuple[str |
         )
 
 
-def csv_table(text: str, *, name: str, columns: Sequence[str]) -> tuple[Table | None, list[Issue]]:
+def csv_table(
+    text: str, *, name: str, columns: Sequence[str], optional: Sequence[str] = ()
+) -> tuple[Table | None, list[Issue]]:
     """Rows as {column: stripped cell} with their physical line numbers.
 
     The header is matched exactly (surrounding whitespace and a BOM aside);
     every documented column must be present, unknown ones are ignored, so an
-    ERP may export more than we read."""
+    ERP may export more than we read. `optional` columns are read when the
+    header has them and are blank otherwise."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"')
     issues: list[Issue] = []
     records = _records(reader)
@@ -265,7 +287,7 @@ def csv_table(text: str, *, name: str, columns: Sequence[str]) -> tuple[Table | 
         return None, [Issue(name, None, _("the file is empty: the header line is missing"))]
     positions: dict[str, int] = {}
     for index, column in enumerate(header):
-        if column in columns and column in positions:
+        if (column in columns or column in optional) and column in positions:
             issues.append(
                 Issue(
                     name, header_line, _("column '%(column)s' appears twice") % {"column": column}
@@ -310,7 +332,10 @@ def csv_table(text: str, *, name: str, columns: Sequence[str]) -> tuple[Table | 
                     )
                 )
                 continue
-            rows.append(Row(line, {column: cells[positions[column]] for column in columns}))
+            values = {column: cells[positions[column]] for column in columns}
+            for column in optional:
+                values[column] = cells[positions[column]] if column in positions else ""
+            rows.append(Row(line, values))
     except csv.Error as exc:
         issues.append(Issue(name, reader.line_num, _("not readable as CSV: %s") % exc))
     return Table(name, rows), issues
@@ -652,6 +677,7 @@ class MemberRow:
     preferred_language: str
     joined_on: datetime.date
     left_on: datetime.date | None
+    left_reason: str
     required_shares: int
     voluntary_shares: int
     share_value: Decimal | None
@@ -668,6 +694,7 @@ def members_parse(table: Table, *, progress: ProgressFactory = _no_progress) -> 
     # Translated once, not per row: gettext is most of the cost of a clean row.
     salutations_allowed = _("Frau, Herr or empty")
     languages_allowed = _("%(codes)s or empty") % {"codes": ", ".join(sorted(LANGUAGES))}
+    reasons_allowed = _("Kündigung, Übertragung, Ausschluss, Tod, Auflösung or empty")
     bar = progress(table.name, len(table.rows))
     for row in table.rows:
         cells = _Cells(table, row, issues)
@@ -685,6 +712,9 @@ def members_parse(table: Table, *, progress: ProgressFactory = _no_progress) -> 
         joined_on = cells.date("Eintrittsdatum", required=True)
         left_on = cells.date("Austrittsdatum")
         cells.not_before(left_on, joined_on, "Austrittsdatum", "Eintrittsdatum")
+        left_reason = cells.choice("Austrittsgrund", LEAVING_REASONS, reasons_allowed) or ""
+        if left_reason and left_on is None:
+            cells.problem(_("Austrittsgrund is given but Austrittsdatum is empty"))
         required_shares = cells.integer("Pflichtanteile", minimum=0, maximum=max_shares) or 0
         voluntary = cells.integer("Freiwillige Anteile", minimum=0, maximum=max_shares) or 0
         share_value = cells.decimal("Anteilswert", _field(Shareholding, "nominal_value"))
@@ -712,6 +742,7 @@ def members_parse(table: Table, *, progress: ProgressFactory = _no_progress) -> 
                     language,
                     joined_on,
                     left_on,
+                    left_reason,
                     required_shares,
                     voluntary,
                     share_value,
@@ -989,11 +1020,11 @@ def master_data_import(
     issues: list[Issue] = []
     parsed: dict[str, Parsed | None] = {}
     all_readable = True
-    for kind, source, columns, parse in (
-        ("units", units, UNIT_COLUMNS, units_parse),
-        ("members", members, MEMBER_COLUMNS, members_parse),
-        ("contracts", contracts, CONTRACT_COLUMNS, contracts_parse),
-        ("share_ledger", share_ledger, LEDGER_COLUMNS, ledger_parse),
+    for kind, source, columns, optional, parse in (
+        ("units", units, UNIT_COLUMNS, (), units_parse),
+        ("members", members, MEMBER_COLUMNS, MEMBER_OPTIONAL_COLUMNS, members_parse),
+        ("contracts", contracts, CONTRACT_COLUMNS, (), contracts_parse),
+        ("share_ledger", share_ledger, LEDGER_COLUMNS, (), ledger_parse),
     ):
         parsed[kind] = None
         if source is None:
@@ -1001,7 +1032,7 @@ def master_data_import(
         text, problems = csv_decode(source.data, name=source.name, encoding=encoding)
         table = None
         if text is not None:
-            table, problems = csv_table(text, name=source.name, columns=columns)
+            table, problems = csv_table(text, name=source.name, columns=columns, optional=optional)
         issues += problems
         if table is None:
             all_readable = False
@@ -1301,6 +1332,7 @@ def _members_apply(
                 "preferred_language": row.preferred_language,
                 "joined_on": row.joined_on,
                 "left_on": row.left_on,
+                "left_reason": row.left_reason,
             }
             for row in rows
         },

@@ -21,6 +21,16 @@ class Salutation(models.TextChoices):
     NONE = "", _("no salutation")
 
 
+class LeavingReason(models.TextChoices):
+    """Why a membership ended, as the Genossenschaftsgesetz names the ways."""
+
+    CANCELLATION = "cancellation", _("notice of cancellation (GenG § 65)")
+    TRANSFER = "transfer", _("transfer of the share balance (GenG § 76)")
+    EXCLUSION = "exclusion", _("exclusion (GenG § 68)")
+    DEATH = "death", _("death (GenG § 77)")
+    DISSOLUTION = "dissolution", _("dissolution of a legal entity (GenG § 77a)")
+
+
 class Member(TimeStampedModel):
     """Mitglied: owner of shares and (usually) user of a unit at once."""
 
@@ -44,6 +54,11 @@ class Member(TimeStampedModel):
     )
     joined_on = models.DateField(_("joined on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
+    # The members' list keeps the date *and the reason* of leaving (GenG
+    # § 30 (2)); the ERP delivers it with the date. Blank while a member.
+    left_reason = models.CharField(
+        _("reason for leaving"), max_length=20, choices=LeavingReason.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("member")

@@ -144,6 +144,7 @@ def member_section(member: Member) -> dict:
         "preferred_language": member.preferred_language,
         "joined_on": day(member.joined_on),
         "left_on": day(member.left_on),
+        "left_reason": member.left_reason,
         "shareholdings": [
             {
                 "kind": holding.kind,

@@ -34,7 +34,7 @@ from core.dates import date_long
 from core.pdf import FetchRefused, StaticOnlyFetcher
 from insights.selectors import Scope, incoming_by
 from mail.models import OutboundEmail
-from members.models import Contract, ContractMember, Member, Shareholding
+from members.models import Contract, ContractMember, LeavingReason, Member, Shareholding
 from tests.helpers import MOST, de, measured, otp_verify, repeated
 from tickets.models import Attachment, Channel, RequestType, Status, Ticket, TicketEvent
 
@@ -149,6 +149,18 @@ def test_extract_from_the_members_list_holds_the_entries_of_gen_g_30(alice_clien
     for holding in member.shareholdings.all():
         assert f"{holding.count} × {german_amount(holding.nominal_value)} €" in text
     assert de("no leaving entered") in text
+
+
+def test_the_extract_names_the_date_and_reason_of_leaving(alice_client, cast):
+    """GenG § 30 (2): the members' list holds the date and the reason of
+    leaving, so the extract of the member's entries does too."""
+    left = timezone.localdate() - datetime.timedelta(days=3)
+    Member.objects.filter(pk=cast.alice.member.pk).update(left_on=left, left_reason="transfer")
+    text = " ".join(download(alice_client, issue(alice_client, "auszug-mitgliederliste")).split())
+    with translation.override("de"):
+        reason = str(LeavingReason.TRANSFER.label)
+        expected = de("left on %(date)s") % {"date": date_long(left)}
+    assert f"{expected} ({reason})" in text
 
 
 def test_a_member_who_left_is_certified_in_the_past_tense(alice_client, cast):

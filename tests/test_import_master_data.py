@@ -713,3 +713,37 @@ def test_the_report_speaks_german_by_default():
         )
     assert "Zeile" in stderr.getvalue()
     assert "nichts importiert" in str(failure.value)
+
+
+@pytest.mark.django_db
+def test_the_reason_for_leaving_is_read_when_the_export_has_it(tmp_path):
+    """GenG § 30: the members' list keeps date and reason of leaving. The
+    column is optional (older exports lack it); given, it is checked."""
+    run(**GOOD)  # the members file without the column: blank reasons
+    assert set(Member.objects.values_list("left_reason", flat=True)) == {""}
+    header, *rows = (DATA / "members.csv").read_text(encoding="utf-8").splitlines()
+    first = rows[0].split(";")
+    first[12] = "31.12.2025"  # Austrittsdatum
+    with_reason = tmp_path / "members_reason.csv"
+    with_reason.write_text(
+        "\n".join([header + ";Austrittsgrund", ";".join(first) + ";Kündigung"]
+                  + [row + ";" for row in rows[1:]]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    run(members=with_reason)
+    member = Member.objects.get(member_number=first[0])
+    assert (member.left_on, member.left_reason) == (datetime.date(2025, 12, 31), "cancellation")
+
+    # A reason without a date, and one the law does not know: refused, nothing changes.
+    before = snapshot()
+    second = rows[1].split(";")
+    bad = tmp_path / "members_reason_bad.csv"
+    bad.write_text(
+        "\n".join([header + ";Austrittsgrund", ";".join(first) + ";Umzug",
+                   ";".join(second) + ";Tod"]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    report = run_failing(members=bad)
+    assert "line 2: Austrittsgrund 'Umzug' is not allowed" in report
+    assert "line 3: Austrittsgrund is given but Austrittsdatum is empty" in report
+    assert snapshot() == before

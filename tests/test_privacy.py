@@ -569,6 +569,7 @@ def former(cast, settings, tmp_path):
     Member.objects.filter(pk=frieda.member.pk).update(
         joined_on=datetime.date(2001, 1, 1),
         left_on=today - datetime.timedelta(days=5 * 366),
+        left_reason="cancellation",
         street="Alte Straße 1",
         postcode="12345",
         city="Altstadt",
@@ -698,7 +699,7 @@ def test_retention_anonymises_former_members_requests_after_the_period(
 ):
     frieda = former["frieda"]
     members_before = {
-        m.pk: {f: getattr(m, f) for f in (*GENG_30, "joined_on", "left_on")}
+        m.pk: {f: getattr(m, f) for f in (*GENG_30, "joined_on", "left_on", "left_reason")}
         for m in Member.objects.all()
     }
     shares_before = list(Member.objects.values_list("shareholdings__count", "shareholdings__kind"))
@@ -751,7 +752,7 @@ def test_retention_anonymises_former_members_requests_after_the_period(
         assert Ticket.objects.filter(pk=former[key].pk).values().get() == row, key
     # GenG § 30: the members' list keeps name, address, shares, joining, leaving.
     assert {
-        m.pk: {f: getattr(m, f) for f in (*GENG_30, "joined_on", "left_on")}
+        m.pk: {f: getattr(m, f) for f in (*GENG_30, "joined_on", "left_on", "left_reason")}
         for m in Member.objects.all()
     } == members_before
     assert (
