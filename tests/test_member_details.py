@@ -519,7 +519,9 @@ def test_the_card_costs_the_same_queries_for_few_and_many_requests(client, cast)
                 ticket=other, actor=cast.hanna, body="Hallo", expected_version=1, public=True
             )
     assert count() == few
-    assert few <= 10
+    # 11: the documents card (issue 15) counts the member's new documents in
+    # one query of its own; the page stays within the 12 of every page.
+    assert few <= 11
 
 
 def test_the_selector_is_two_queries(cast, django_assert_num_queries):

@@ -31,10 +31,10 @@ def test_it_shows_alice_her_membership_apartment_and_household(client, cast):
     assert "3 × 160,00 € = 480,00 €" in body
     assert "800,00 €" in body
     assert "NV-0101900" in body
-    # Appointments (issue 13) have their card with the way to book one;
-    # sections of later issues do not appear as empty placeholders.
+    # Appointments (issue 13) have their card with the way to book one, and
+    # documents (issue 15) theirs with the way to the list and the forms.
     assert "Meine Termine" in body and 'href="/termine/neu/"' in body
-    assert "Dokumente" not in body
+    assert "Meine Dokumente" in body and 'href="/dokumente/"' in body
 
 
 def test_it_shows_bob_alice_as_household(client, cast):
